@@ -1,0 +1,38 @@
+# make lab  : set everything up and open the course in JupyterLab (PORT=8888 by default)
+# make test : set everything up and run every test (library, widgets, notebooks under nbval, browser)
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+PORT   ?= 8888
+STAMP  := $(VENV)/.installed-stamp
+FIRST  := 00_few_shot_sinusoids.ipynb
+
+.PHONY: setup lab test browser-deps clean
+
+# Re-install only when the package list changes; `pip install -e` means code edits need no reinstall.
+$(STAMP): pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --upgrade pip
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e ".[test]"
+	@touch $@
+
+setup: $(STAMP)
+
+# The browser test drives Debian's Chromium (Playwright cannot download its own browser here).
+browser-deps:
+	@if [ -x /usr/bin/chromium ]; then :; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+		echo "Installing Chromium for the browser test (apt-get install chromium)"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	else \
+		echo "NOTE: the browser test needs Chromium at /usr/bin/chromium; install it with 'sudo apt-get install chromium'. It is skipped until then."; \
+	fi
+
+test: setup browser-deps
+	$(BIN)/python -m pytest
+
+lab: setup
+	cd notebooks && ../$(BIN)/jupyter lab --ip=127.0.0.1 --port=$(PORT) $(if $(DISPLAY),,--no-browser) $(FIRST)
+
+clean:
+	rm -rf $(VENV) *.egg-info test-artifacts

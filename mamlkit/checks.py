@@ -1,0 +1,87 @@
+"""Input validation shared by the public functions.
+
+Every public function of mamlkit validates its arguments here and raises a ``ValueError`` that names the
+argument and the range it must lie in. The checks look through autograd's boxes (``getval``) so that the
+public functions stay differentiable: a traced θ is checked by value and passed on untouched.
+"""
+import numbers
+
+import numpy as onp
+from autograd.tracer import getval
+
+
+def check_theta(theta, name="theta"):
+    """θ must be a flat 1-D vector of finite real numbers; returns a float64 copy (or the traced box as is)."""
+    value = getval(theta)
+    try:
+        arr = onp.asarray(value)
+    except Exception as err:  # noqa: BLE001 - anything numpy cannot read is a bad θ
+        raise ValueError(f"{name} must be a 1-D vector of finite floats, got {type(value).__name__}") from err
+    if arr.ndim != 1 or arr.size == 0:
+        raise ValueError(f"{name} must be a non-empty 1-D vector (shape (d,)), got shape {arr.shape}")
+    if arr.dtype.kind not in "fiu":
+        raise ValueError(f"{name} must be a vector of real numbers, got dtype {arr.dtype}")
+    if not onp.all(onp.isfinite(arr)):
+        raise ValueError(f"{name} must be finite, got {onp.sum(~onp.isfinite(arr))} non-finite entries")
+    if theta is value:  # a plain array: work on a float64 copy so the caller's array is never touched
+        return arr.astype(onp.float64)
+    return theta
+
+
+def check_steps(steps, name="steps", minimum=0):
+    """A step count must be a whole number (int, not bool or float) at least ``minimum``."""
+    if isinstance(steps, bool) or not isinstance(steps, numbers.Integral):
+        raise ValueError(f"{name} must be a whole number >= {minimum}, got {steps!r}")
+    if steps < minimum:
+        raise ValueError(f"{name} must be a whole number >= {minimum}, got {steps}")
+    return int(steps)
+
+
+def check_rate(value, name="lr"):
+    """A learning rate (or any real hyperparameter) must be a finite real number."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not onp.isfinite(value):
+        raise ValueError(f"{name} must be a finite real number, got {value!r}")
+    return float(value)
+
+
+def check_positive(value, name="lam"):
+    """A strength such as λ must be finite and strictly positive: 0 < value < inf."""
+    value = check_rate(value, name)
+    if value <= 0:
+        raise ValueError(f"{name} must be a finite number > 0, got {value!r}")
+    return value
+
+
+def check_data(data, name="data"):
+    """A data pair (x, y) must have as many targets as inputs (first axes agree).
+
+    Data that is not a pair of arrays (a toy problem's constants, say) passes unchecked: the loss owns it.
+    """
+    if isinstance(data, tuple) and len(data) == 2 and all(hasattr(v, "shape") for v in data):
+        x, y = data
+        if onp.ndim(x) >= 1 and onp.ndim(y) >= 1 and onp.shape(x)[0] != onp.shape(y)[0]:
+            raise ValueError(
+                f"{name}: x and y must have the same length, got {onp.shape(x)[0]} inputs and {onp.shape(y)[0]} targets"
+            )
+    return data
+
+
+def check_task(task, name="task"):
+    """A task must be a Task(train, test) (anything with .train and .test); both data sets are checked."""
+    if not (hasattr(task, "train") and hasattr(task, "test")):
+        raise ValueError(f"{name} must be a Task(train, test), got {type(task).__name__}")
+    check_data(task.train, f"{name}.train")
+    check_data(task.test, f"{name}.test")
+    return task
+
+
+def scalar_loss(loss):
+    """Wrap ``loss`` so that a non-scalar result is a ValueError instead of autograd's TypeError deep inside grad."""
+
+    def checked(theta, data):
+        value = loss(theta, data)
+        if onp.ndim(getval(value)) != 0 and onp.size(getval(value)) != 1:
+            raise ValueError(f"loss must return a scalar, got an array of shape {onp.shape(getval(value))}")
+        return value
+
+    return checked

@@ -1,0 +1,55 @@
+"""A multilayer perceptron on a flat parameter vector θ, in plain autograd.numpy.
+
+θ packs, layer by layer, the weight matrix W (m×n, row-major) then the bias b (n). ``apply`` also takes a
+batch of parameter vectors θ of shape (T, d) with inputs of shape (T, K, m): one network per task.
+"""
+import autograd.numpy as np
+import numpy as onp
+
+ACTIVATIONS = {"relu": lambda h: np.maximum(h, 0.0), "tanh": np.tanh}
+
+
+class MLP:
+    """M(x; θ) = W_L σ(… σ(x W_1 + b_1) …) + b_L with σ = ReLU or tanh; ``loss`` is the mean squared error."""
+
+    def __init__(self, sizes=(1, 40, 40, 1), activation="relu"):
+        if activation not in ACTIVATIONS:
+            raise ValueError(f"activation must be one of {sorted(ACTIVATIONS)}, got {activation!r}")
+        if len(sizes) < 2 or any(int(s) != s or s < 1 for s in sizes):
+            raise ValueError(f"sizes must be at least two positive whole numbers, got {sizes!r}")
+        self.sizes, self.activation = tuple(int(s) for s in sizes), activation
+        self.shapes = list(zip(self.sizes[:-1], self.sizes[1:]))
+        self.size = sum(m * n + n for m, n in self.shapes)
+
+    def init(self, rng):
+        """Weights and biases of a layer with m inputs ~ U(−1/√m, 1/√m) (PyTorch's default), as one flat vector."""
+        parts = []
+        for m, n in self.shapes:
+            parts.append(rng.uniform(-1.0, 1.0, size=m * n + n) / onp.sqrt(m))
+        return onp.concatenate(parts)
+
+    def layers(self, theta):
+        """The (W, b) pairs of θ; with θ of shape (..., d), W has shape (..., m, n) and b (..., n)."""
+        start, batch = 0, theta.shape[:-1]
+        for m, n in self.shapes:
+            W = np.reshape(theta[..., start:start + m * n], batch + (m, n))
+            b = theta[..., start + m * n:start + m * n + n]
+            start += m * n + n
+            yield W, b
+
+    def apply(self, theta, x):
+        """M(x; θ) for x of shape (K, m) (or (T, K, m) with θ of shape (T, d)); returns shape (…, K, n_out)."""
+        if theta.shape[-1] != self.size:
+            raise ValueError(f"theta must have {self.size} entries for sizes {self.sizes}, got {theta.shape[-1]}")
+        act = ACTIVATIONS[self.activation]
+        h = x
+        for i, (W, b) in enumerate(self.layers(theta)):
+            h = np.matmul(h, W) + np.expand_dims(b, -2)
+            if i < len(self.shapes) - 1:
+                h = act(h)
+        return h
+
+    def loss(self, theta, data):
+        """L(θ; x, y) = (1/N) Σ_j (M(x_j; θ) − y_j)², the mean over all N entries of y."""
+        x, y = data
+        return np.mean((self.apply(theta, x) - y) ** 2)

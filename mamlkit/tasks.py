@@ -1,0 +1,131 @@
+"""Tasks: a ``Task(train, test)`` holds a support set and a query set that a loss understands.
+
+Families here:
+
+* ``Sinusoid``: the MAML paper's regression tasks y = A·sin(x − φ), A ~ U[0.1, 5], φ ~ U[0, π], x ~ U[−5, 5].
+* ``SoftplusLine``: fit g(x) = softplus(a·x + b) with θ = (a, b), loss ½ Σ_j (g(x_j) − y_j)²; a 2-D landscape.
+* ``Quadratic``: f(θ) = ½(θ − ½)ᵀ C (θ − ½) + gᵀθ, the curvature explorer's function.
+* ``Bumps``: L(θ) = Σ_k f_k · sigmoid(−s‖θ − c_k‖²), a bumpy 2-D landscape for iMAML.
+"""
+from collections import namedtuple
+
+import autograd.numpy as np
+import numpy as onp
+
+Task = namedtuple("Task", ["train", "test"])
+Task.__doc__ = "A task: ``train`` is the support set the inner loop adapts on, ``test`` the query set it is scored on."
+
+
+def joint_data(task):
+    """All of a task's data, for methods with no train/test split (pretraining, Reptile).
+
+    For (x, y) pairs the two sets are concatenated along the first axis; other data is taken from ``train``.
+    """
+    train, test = task
+    if isinstance(train, tuple) and len(train) == 2 and isinstance(test, tuple) and len(test) == 2:
+        return tuple(onp.concatenate([a, b], axis=0) for a, b in zip(train, test))
+    return train
+
+
+# ----------------------------------------------------------------------------------------------------------
+# Sinusoids (MAML paper §5.1)
+
+
+class Sinusoid:
+    """y = A·sin(x − φ) with A ~ U[amplitude], φ ~ U[phase], x ~ U[x_range]; data are (x, y) of shape (K, 1)."""
+
+    def __init__(self, amplitude=(0.1, 5.0), phase=(0.0, onp.pi), x_range=(-5.0, 5.0)):
+        self.amplitude, self.phase, self.x_range = amplitude, phase, x_range
+
+    @staticmethod
+    def curve(x, amplitude, phase):
+        """The task's true function A·sin(x − φ)."""
+        return amplitude * onp.sin(x - phase)
+
+    def sample_params(self, rng):
+        """(A, φ) drawn uniformly from the family's ranges."""
+        return rng.uniform(*self.amplitude), rng.uniform(*self.phase)
+
+    def sample_points(self, rng, amplitude, phase, k):
+        """k points x ~ U[x_range] of the task (A, φ), as (x, y) arrays of shape (k, 1)."""
+        x = rng.uniform(*self.x_range, size=(k, 1))
+        return x, self.curve(x, amplitude, phase)
+
+    def task(self, rng, amplitude, phase, k_support=10, k_query=10):
+        """Task(train, test) of one given sinusoid, with fresh support and query points."""
+        return Task(self.sample_points(rng, amplitude, phase, k_support),
+                    self.sample_points(rng, amplitude, phase, k_query))
+
+    def sample(self, rng, k_support=10, k_query=10):
+        """A random task of the family: (A, φ) drawn, then k_support + k_query points."""
+        return self.task(rng, *self.sample_params(rng), k_support, k_query)
+
+    def sample_batch(self, rng, n_tasks, k_support=10, k_query=10):
+        """A list of ``n_tasks`` random tasks."""
+        return [self.sample(rng, k_support, k_query) for _ in range(n_tasks)]
+
+
+# ----------------------------------------------------------------------------------------------------------
+# Two-parameter toy problems for the loss-landscape figures
+
+
+def softplus_line_loss(theta, data):
+    """L(θ; x, y) = ½ Σ_j (softplus(a·x_j + b) − y_j)² with θ = (a, b)."""
+    x, y = data
+    pred = np.logaddexp(0.0, theta[0] * x + theta[1])
+    return 0.5 * np.sum((pred - y) ** 2)
+
+
+class SoftplusLine:
+    """A softplus line-fit task with true parameters (a, b): y = softplus(a·x + b) at n points x ~ U[x_range].
+
+    ``data`` is the (x, y) pair; ``task`` uses it as both support and query set, as the landscape figures do.
+    """
+
+    loss = staticmethod(softplus_line_loss)
+
+    def __init__(self, a, b, n=10, x_range=(-3.0, 3.0), seed=0):
+        self.true_theta = onp.array([a, b], dtype=float)
+        x = onp.random.default_rng(seed).uniform(*x_range, size=n)
+        self.data = (x, onp.logaddexp(0.0, a * x + b))
+        self.task = Task(self.data, self.data)
+
+
+def quadratic_loss(theta, data):
+    """f(θ) = ½ (θ − ½)ᵀ C (θ − ½) + gᵀθ for data = (C, g); its gradient is C(θ − ½) + g, its Hessian C."""
+    C, g = data
+    r = theta - 0.5
+    return 0.5 * np.dot(r, np.dot(C, r)) + np.dot(g, theta)
+
+
+class Quadratic:
+    """The curvature explorer's function f(θ) = ½(θ−½)ᵀC(θ−½) + gᵀθ with C = [[a, b], [b, c]]."""
+
+    loss = staticmethod(quadratic_loss)
+
+    def __init__(self, a=0.5, b=-0.1, c=0.0, g=(0.1, -0.1)):
+        self.C = onp.array([[a, b], [b, c]], dtype=float)
+        self.g = onp.array(g, dtype=float)
+        self.data = (self.C, self.g)
+        self.task = Task(self.data, self.data)
+
+
+def bumps_loss(theta, data):
+    """L(θ) = Σ_k f_k · sigmoid(−s ‖θ − c_k‖²) for data = (centres c (n, 2), factors f (n,), sharpness s)."""
+    centres, factors, sharpness = data
+    sq = np.sum((theta - centres) ** 2, axis=1)
+    return np.sum(factors / (1.0 + np.exp(sharpness * sq)))
+
+
+class Bumps:
+    """A landscape of sigmoid bumps: factor < 0 is a valley, > 0 a hill. The article uses 4 bumps, s = 10."""
+
+    loss = staticmethod(bumps_loss)
+
+    def __init__(self, centres, factors=(-1.0, -1.5, 2.0, -1.5), sharpness=10.0):
+        centres = onp.array(centres, dtype=float)
+        factors = onp.array(factors, dtype=float)
+        if centres.shape != (len(factors), 2):
+            raise ValueError(f"centres must have shape ({len(factors)}, 2) to match factors, got {centres.shape}")
+        self.data = (centres, factors, float(sharpness))
+        self.task = Task(self.data, self.data)

@@ -6,6 +6,8 @@ Families here:
 * ``SoftplusLine``: fit g(x) = softplus(a·x + b) with θ = (a, b), loss ½ Σ_j (g(x_j) − y_j)²; a 2-D landscape.
 * ``Quadratic``: f(θ) = ½(θ − ½)ᵀ C (θ − ½) + gᵀθ, the curvature explorer's function.
 * ``Bumps``: L(θ) = Σ_k f_k · sigmoid(−s‖θ − c_k‖²), a bumpy 2-D landscape for iMAML.
+
+The three toy losses also accept a stack of points θ of shape (2, ...), for whole contour grids at once.
 """
 from collections import namedtuple
 
@@ -64,16 +66,27 @@ class Sinusoid:
         """A list of ``n_tasks`` random tasks."""
         return [self.sample(rng, k_support, k_query) for _ in range(n_tasks)]
 
+    def sampler(self, k_support=10, k_query=10):
+        """``sample_tasks(rng, n)`` for ``meta_train``: n random tasks of k_support + k_query points."""
+        return lambda rng, n: self.sample_batch(rng, n, k_support, k_query)
+
+    def heldout(self, n_tasks=600, k_support=5, k_query=100, seed=1):
+        """A fixed set of evaluation tasks (seeded, so every method is scored on the same ones)."""
+        return self.sample_batch(onp.random.default_rng(seed), n_tasks, k_support, k_query)
+
 
 # ----------------------------------------------------------------------------------------------------------
 # Two-parameter toy problems for the loss-landscape figures
 
 
 def softplus_line_loss(theta, data):
-    """L(θ; x, y) = ½ Σ_j (softplus(a·x_j + b) − y_j)² with θ = (a, b)."""
+    """L(θ; x, y) = ½ Σ_j (softplus(a·x_j + b) − y_j)² with θ = (a, b).
+
+    θ may also be a stack of points of shape (2, ...) (a contour grid): the loss is then one value per point.
+    """
     x, y = data
-    pred = np.logaddexp(0.0, theta[0] * x + theta[1])
-    return 0.5 * np.sum((pred - y) ** 2)
+    pred = np.logaddexp(0.0, np.expand_dims(theta[0], -1) * x + np.expand_dims(theta[1], -1))
+    return 0.5 * np.sum((pred - y) ** 2, axis=-1)
 
 
 class SoftplusLine:
@@ -92,10 +105,13 @@ class SoftplusLine:
 
 
 def quadratic_loss(theta, data):
-    """f(θ) = ½ (θ − ½)ᵀ C (θ − ½) + gᵀθ for data = (C, g); its gradient is C(θ − ½) + g, its Hessian C."""
+    """f(θ) = ½ (θ − ½)ᵀ C (θ − ½) + gᵀθ for data = (C, g); its gradient is C(θ − ½) + g, its Hessian C.
+
+    θ may also be a stack of points of shape (2, ...): one value per point.
+    """
     C, g = data
     r = theta - 0.5
-    return 0.5 * np.dot(r, np.dot(C, r)) + np.dot(g, theta)
+    return 0.5 * np.einsum("i...,ij,j...->...", r, C, r) + np.tensordot(g, theta, axes=1)
 
 
 class Quadratic:
@@ -111,10 +127,16 @@ class Quadratic:
 
 
 def bumps_loss(theta, data):
-    """L(θ) = Σ_k f_k · sigmoid(−s ‖θ − c_k‖²) for data = (centres c (n, 2), factors f (n,), sharpness s)."""
+    """L(θ) = Σ_k f_k · sigmoid(−s ‖θ − c_k‖²) for data = (centres c (n, 2), factors f (n,), sharpness s).
+
+    θ may also be a stack of points of shape (2, ...): one value per point.
+    """
     centres, factors, sharpness = data
-    sq = np.sum((theta - centres) ** 2, axis=1)
-    return np.sum(factors / (1.0 + np.exp(sharpness * sq)))
+    total = 0.0
+    for (cx, cy), factor in zip(centres, factors):
+        sq = (theta[0] - cx) ** 2 + (theta[1] - cy) ** 2
+        total = total + factor / (1.0 + np.exp(sharpness * sq))
+    return total
 
 
 class Bumps:

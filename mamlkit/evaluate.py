@@ -1,0 +1,28 @@
+"""Scoring an initialisation the way the MAML paper does: adapt on each held-out task's support set with
+plain gradient steps (the same K points every step) and measure the query-set loss after each step."""
+import autograd
+import numpy as onp
+
+from .checks import check_rate, check_steps, check_task, check_theta, scalar_loss
+
+
+def adaptation_curve(loss, theta, tasks, lr, max_steps=10):
+    """Query loss L(φ^s; D_te) after s = 0..max_steps inner steps, for every task: array (n_tasks, max_steps + 1)."""
+    theta, lr, max_steps = check_theta(theta), check_rate(lr), check_steps(max_steps, "max_steps")
+    grad = autograd.grad(scalar_loss(loss))
+    curves = []
+    for task in tasks:
+        train, test = check_task(task)
+        phi, curve = theta, [loss(theta, test)]
+        for _ in range(max_steps):
+            phi = phi - lr * grad(phi, train)
+            curve.append(loss(phi, test))
+        curves.append(curve)
+    return onp.array(curves, dtype=float)
+
+
+def mean_ci95(values, axis=0):
+    """(mean, 95% half-width 1.96·std/√n) along ``axis``, as the MAML paper reports its sinusoid MSE."""
+    values = onp.asarray(values, dtype=float)
+    n = values.shape[axis]
+    return values.mean(axis=axis), 1.96 * values.std(axis=axis) / onp.sqrt(n)

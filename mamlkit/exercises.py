@@ -1,0 +1,23 @@
+"""Self-checking exercises: ``check`` compares a learner's answer with the reference and says what is off."""
+import numpy as onp
+
+
+def check(name, answer, expected, rtol=1e-6, atol=1e-9):
+    """Print whether ``answer`` matches ``expected`` (arrays or numbers, within rtol/atol) and return True/False.
+
+    An answer that is still ``...`` or None (the exercise not yet done) gets a nudge instead of an error, so the
+    notebook keeps running top to bottom.
+    """
+    if answer is ... or answer is None:
+        print(f"[{name}] not done yet: replace the ... with your code, then re-run this cell.")
+        return False
+    answer, expected = onp.asarray(answer, dtype=float), onp.asarray(expected, dtype=float)
+    if answer.shape != expected.shape:
+        print(f"[{name}] shape {answer.shape}, expected {expected.shape}.")
+        return False
+    if not onp.allclose(answer, expected, rtol=rtol, atol=atol):
+        worst = onp.max(onp.abs(answer - expected))
+        print(f"[{name}] not quite: largest difference {worst:.3g} from the expected value.")
+        return False
+    print(f"[{name}] correct.")
+    return True

@@ -1,0 +1,35 @@
+"""Trained sinusoid models shipped with the package (made by benchmarks/ scripts; see each file's ``info``).
+
+``load(name)`` returns (model, θ, info) for name ∈ {"pretrained", "maml", …}: the 1-40-40-1 ReLU MLP, its
+trained flat parameter vector and a dict saying how it was trained.
+"""
+import json
+import pathlib
+
+import numpy as onp
+
+from .models import MLP
+
+WEIGHTS = pathlib.Path(__file__).parent / "weights"
+
+
+def available():
+    """Names of the shipped models."""
+    return sorted(p.stem for p in WEIGHTS.glob("*.npz"))
+
+
+def save(name, model, theta, info):
+    """Store θ, the layer sizes, the activation and ``info`` (a JSON-able dict) as weights/<name>.npz."""
+    WEIGHTS.mkdir(exist_ok=True)
+    onp.savez_compressed(WEIGHTS / f"{name}.npz", theta=onp.asarray(theta, dtype=onp.float64),
+                         sizes=onp.array(model.sizes), activation=model.activation, info=json.dumps(info))
+
+
+def load(name):
+    """(model, θ, info) of a shipped model; an unknown name lists the available ones."""
+    path = WEIGHTS / f"{name}.npz"
+    if not path.exists():
+        raise ValueError(f"name must be one of {available()}, got {name!r}")
+    with onp.load(path) as f:
+        model = MLP(tuple(int(s) for s in f["sizes"]), str(f["activation"]))
+        return model, f["theta"].copy(), json.loads(str(f["info"]))

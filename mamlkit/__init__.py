@@ -2,7 +2,7 @@
 
 θ is always a flat 1-D float64 vector; a loss is ``loss(theta, data) -> scalar``; a task is ``Task(train, test)``.
 """
-from . import evaluate, landscape, models, tasks, zoo
+from . import evaluate, landscape, models, published, tasks, zoo
 from .curvature import GaussNewtonSplit, MetaGradientComparison, compare_meta_gradients, gauss_newton_split
 from .inner import adapt, adaptation_jacobian, hessian, hvp, inner_path
 from .meta import (
@@ -22,7 +22,7 @@ from .tasks import Task
 from .train import DivergenceError, History, meta_train
 
 __all__ = [
-    "evaluate", "landscape", "models", "tasks", "zoo", "Task",
+    "evaluate", "landscape", "models", "published", "tasks", "zoo", "Task",
     "adapt", "inner_path", "adaptation_jacobian", "hessian", "hvp",
     "pretrain_grad", "maml_grad", "fomaml_grad", "reptile_grad", "imaml_grad", "proximal_adapt",
     "conjugate_gradient", "NotPositiveDefiniteError", "METHODS", "meta_gradient", "meta_value_and_gradient",

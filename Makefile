@@ -4,6 +4,8 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 PORT   ?= 8888
+# Jupyter refuses to run as root unless told; containers and CI machines often are root.
+ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root,)
 STAMP  := $(VENV)/.installed-stamp
 FIRST  := 00_few_shot_sinusoids.ipynb
 
@@ -32,7 +34,7 @@ test: setup browser-deps
 	$(BIN)/python -m pytest
 
 lab: setup
-	cd notebooks && ../$(BIN)/jupyter lab --ip=127.0.0.1 --port=$(PORT) $(if $(DISPLAY),,--no-browser) $(FIRST)
+	cd notebooks && ../$(BIN)/jupyter lab --ip=127.0.0.1 --port=$(PORT) $(ROOT_FLAG) $(if $(DISPLAY),,--no-browser) $(FIRST)
 
 clean:
 	rm -rf $(VENV) *.egg-info test-artifacts

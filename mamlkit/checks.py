@@ -46,10 +46,10 @@ def check_rate(value, name="lr"):
 
 def check_positive(value, name="lam"):
     """A strength such as λ must be finite and strictly positive: 0 < value < inf."""
-    value = check_rate(value, name)
-    if value <= 0:
+    # one test and one message, so that nan and inf are also told the allowed range, not just "finite"
+    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not 0 < value < onp.inf:
         raise ValueError(f"{name} must be a finite number > 0, got {value!r}")
-    return value
+    return float(value)
 
 
 def check_data(data, name="data"):

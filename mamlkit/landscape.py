@@ -25,6 +25,7 @@ def grid_adapt(loss, points, data, lr, steps):
     """U^m applied at every point of ``points`` (shape (2, ...)): φ ← φ − α ∇L(φ; data), m times."""
     lr, steps = check_rate(lr), check_steps(steps)
     grad = elementwise_grad(loss)
+    points = onp.array(points, dtype=float)  # a copy: the caller's grid is never handed back to be changed
     for _ in range(steps):
         points = points - lr * grad(points, data)
     return points

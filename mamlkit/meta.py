@@ -15,6 +15,7 @@ import autograd
 import autograd.numpy as np
 import numpy as onp
 
+from . import batched
 from .checks import check_data, check_positive, check_rate, check_steps, check_task, check_theta, scalar_loss
 from .inner import _inner_path
 from .tasks import joint_data
@@ -182,14 +183,19 @@ def meta_value_and_gradient(method, loss, theta, tasks, **hyper):
     """(mean loss, mean meta-gradient) of ``method`` over ``tasks``: (1/T) Σ_i (L_i, g_i).
 
     The loss is what the method reports: L(θ; D) for pretrain, L(φ; D_te) after adaptation for MAML, FOMAML
-    and iMAML, L(φ; D) for Reptile.
+    and iMAML, L(φ; D) for Reptile. For an MLP's own ``loss`` and tasks of equal shapes the batch is computed
+    in one vectorised pass (``batched.py``); the per-task functions above are the reference it is tested against.
     """
     hyper = check_hyper(method, hyper)
     theta = check_theta(theta)
     tasks = list(tasks)
     if not tasks:
         raise ValueError("tasks must hold at least one Task")
-    values, grads = zip(*(METHODS[method](loss, theta, check_task(t), **hyper) for t in tasks))
+    tasks = [check_task(t) for t in tasks]
+    fast = batched.value_and_gradient(method, loss, theta, tasks, **hyper)
+    if fast is not None:
+        return fast
+    values, grads = zip(*(METHODS[method](loss, theta, t, **hyper) for t in tasks))
     return float(onp.mean(values)), onp.mean(grads, axis=0)
 
 

@@ -22,8 +22,13 @@ def joint_data(task):
     """All of a task's data, for methods with no train/test split (pretraining, Reptile).
 
     For (x, y) pairs the two sets are concatenated along the first axis; other data is taken from ``train``.
+    A task whose support and query set are the same object (the toy problems' ``.task``, or Reptile on plain
+    data) is that data once: concatenating it with itself would double a summed loss, and would corrupt data
+    that is a pair but not (x, y), such as a Quadratic's (C, g).
     """
     train, test = task
+    if train is test:
+        return train
     if isinstance(train, tuple) and len(train) == 2 and isinstance(test, tuple) and len(test) == 2:
         return tuple(onp.concatenate([a, b], axis=0) for a, b in zip(train, test))
     return train
@@ -132,11 +137,12 @@ def bumps_loss(theta, data):
     θ may also be a stack of points of shape (2, ...): one value per point.
     """
     centres, factors, sharpness = data
-    total = 0.0
-    for (cx, cy), factor in zip(centres, factors):
-        sq = (theta[0] - cx) ** 2 + (theta[1] - cy) ** 2
-        total = total + factor / (1.0 + np.exp(sharpness * sq))
-    return total
+    # All bumps at once along a trailing axis: a few array operations instead of a Python loop over bumps,
+    # which makes autograd's gradients about 5× faster (the iMAML widget runs dozens of them per redraw).
+    points = np.expand_dims(theta, -1)  # (2, ..., 1)
+    centres = onp.reshape(onp.transpose(centres), (2,) + (1,) * (onp.ndim(theta) - 1) + (-1,))  # (2, 1.., n)
+    sq = np.sum((points - centres) ** 2, axis=0)
+    return np.sum(factors / (1.0 + np.exp(sharpness * sq)), axis=-1)
 
 
 class Bumps:

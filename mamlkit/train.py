@@ -23,13 +23,13 @@ class History:
 class DivergenceError(RuntimeError):
     """Meta-training produced a non-finite loss or gradient.
 
-    ``iteration`` is where it happened, ``history`` holds everything recorded so far (the non-finite loss last)
-    and ``theta`` the last parameters the optimiser evaluated.
+    ``iteration`` is where it happened, ``history`` holds everything recorded so far (that iteration's loss last,
+    which is non-finite unless only the gradient overflowed) and ``theta`` the last parameters evaluated.
     """
 
     def __init__(self, iteration, history, theta):
         super().__init__(
-            f"meta-training diverged at iteration {iteration}: the meta-loss is {history.loss[-1]!r}; "
+            f"meta-training diverged at iteration {iteration}: meta-loss {history.loss[-1]!r} or its gradient is not finite; "
             "lower meta_lr (or the inner lr). The history so far is in .history."
         )
         self.iteration, self.history, self.theta = iteration, history, theta

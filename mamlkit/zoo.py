@@ -18,10 +18,13 @@ def available():
     return sorted(p.stem for p in WEIGHTS.glob("*.npz"))
 
 
-def save(name, model, theta, info):
-    """Store θ, the layer sizes, the activation and ``info`` (a JSON-able dict) as weights/<name>.npz."""
-    WEIGHTS.mkdir(exist_ok=True)
-    onp.savez_compressed(WEIGHTS / f"{name}.npz", theta=onp.asarray(theta, dtype=onp.float64),
+def save(name, model, theta, info, directory=None):
+    """Store θ, the layer sizes, the activation and ``info`` (a JSON-able dict) as <directory>/<name>.npz
+    (default: the package's weights/, which ``load`` reads)."""
+    # WEIGHTS is looked up at call time (not bound as a default) so that save and load agree on the folder
+    directory = pathlib.Path(WEIGHTS if directory is None else directory)
+    directory.mkdir(parents=True, exist_ok=True)
+    onp.savez_compressed(directory / f"{name}.npz", theta=onp.asarray(theta, dtype=onp.float64),
                          sizes=onp.array(model.sizes), activation=model.activation, info=json.dumps(info))
 
 

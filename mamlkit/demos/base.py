@@ -4,6 +4,8 @@ import html
 import traceback
 
 import ipywidgets as widgets
+import matplotlib.pyplot as plt
+from matplotlib.backends.backend_agg import FigureCanvasAgg
 from IPython import get_ipython
 from IPython.display import clear_output, display
 
@@ -17,10 +19,17 @@ class Demo:
     the kernel log, and kept in ``last_error`` for tests.
 
     ``buttons`` maps a label to a callback ``f(demo)`` (for example "C = 0" setting sliders to zero).
+    ``layout`` optionally lists rows of control names (each control exactly once), for demos with many
+    controls; by default the controls are laid out three to a row in their order.
     """
 
-    def __init__(self, fig, draw, controls, buttons=None, title=""):
+    def __init__(self, fig, draw, controls, buttons=None, title="", layout=None):
         self.fig, self.draw, self.controls = fig, draw, dict(controls)
+        # The demo owns its figure: pyplot forgets it, so a learner's later plt.plot() does not draw into it and
+        # plt.show() does not print a static copy of it. close() leaves a bare canvas that cannot draw: give the
+        # figure an Agg canvas again (the PNG renderer the inline backend uses anyway).
+        plt.close(fig)
+        FigureCanvasAgg(fig)
         self.output = widgets.Output()
         self.message = widgets.HTML()
         self.last_error, self.message_text = None, ""
@@ -33,8 +42,11 @@ class Demo:
         for control in self.controls.values():
             control.observe(lambda _change: self.refresh(), names="value")
         rows = [widgets.HTML(f"<b>{html.escape(title)}</b>")] if title else []
-        controls = list(self.controls.values())
-        rows += [widgets.HBox(controls[i:i + 3]) for i in range(0, len(controls), 3)]
+        names = list(self.controls)
+        layout = layout or [names[i:i + 3] for i in range(0, len(names), 3)]
+        if sorted(n for row in layout for n in row) != sorted(names):
+            raise ValueError(f"layout must list each control exactly once: {sorted(names)}")
+        rows += [widgets.HBox([self.controls[n] for n in row]) for row in layout]
         if self.buttons:
             rows.append(widgets.HBox(list(self.buttons.values())))
         self.widget = widgets.VBox(rows + [self.output, self.message])
@@ -79,7 +91,8 @@ class Demo:
             self.last_error = err
             self.message_text = f"Error: {type(err).__name__}: {err}"
             detail = html.escape("".join(traceback.format_exception_only(type(err), err)))
-            self.message.value = f"<pre style='color:#b00020'>{detail}</pre>"
+            # the class lets the browser test find callback errors on the page
+            self.message.value = f"<pre class='mamlkit-error' style='color:#b00020'>{detail}</pre>"
         if get_ipython() is None:  # headless (tests, benchmarks): render anyway, so drawing errors surface
             self.fig.canvas.draw()
             return
@@ -89,3 +102,28 @@ class Demo:
 
     def _ipython_display_(self):
         display(self.widget)
+
+
+def control_values(control, n=3, rng=None):
+    """The values a learner can give ``control``, the two extremes first: [low, high, *between].
+
+    A selection (Dropdown, ToggleButtons, ...) gives all its options (first, last, then the others), a checkbox
+    [False, True]; a slider its min, its max and ``n`` points of its step grid between them, evenly spaced or
+    drawn with the numpy Generator ``rng``. A FloatLogSlider's grid is over the exponent: values base**e.
+    The widget sweep test and the responsiveness benchmark drive every demo control with these values.
+    """
+    if isinstance(control.value, bool):
+        return [False, True]
+    if hasattr(control, "options"):
+        values = [o[1] if isinstance(o, tuple) and len(o) == 2 else o for o in control.options]
+        return values[:1] + values[-1:] + values[1:-1]
+    if not all(hasattr(control, attribute) for attribute in ("min", "max", "step")):
+        raise TypeError(f"control_values does not know {type(control).__name__} controls yet: add them here")
+    lo, hi, step = control.min, control.max, control.step
+    n_steps = int(round((hi - lo) / step)) if step else 0
+    ks = (rng.integers(0, n_steps + 1, size=n) if rng is not None
+          else [round(i * n_steps / (n + 1)) for i in range(1, n + 1)])
+    points = [lo, hi] + [min(lo + int(k) * step, hi) for k in ks]
+    if isinstance(control, widgets.FloatLogSlider):
+        return [control.base ** e for e in points]
+    return [type(control.value)(p) for p in points]

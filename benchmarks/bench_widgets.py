@@ -1,0 +1,169 @@
+"""Responsiveness of every course demo: how long a learner waits for the figure after moving one control.
+
+For every demo in ``mamlkit.demos.all_demos()`` and each of its controls, the control alone (the others at their
+defaults) is moved ``--moves`` times through its range (``control_values``: min, max and evenly spaced values
+of its step grid; every option of a Dropdown, both states of a Checkbox), and each move is timed as the
+notebook does the work:
+
+    draw    the demo's draw(**values) callback, reached through demo.update(control=value)
+    png     the figure rendered to PNG as the inline backend does (IPython's print_figure(fig, "png",
+            bbox_inches="tight"), what display(fig) in the demo's Output widget runs)
+    redraw  draw + png, per move
+
+Prints one table per demo with p50/p95 in ms; ``--write`` also writes benchmarks/results/widgets.md with the
+machine, the versions and the date. Target: redraw p95 ≤ 100 ms (goal ≤ 30 ms). Controls with
+continuous_update=False redraw once on release, not during a drag; their number is reported alongside.
+
+    .venv/bin/python benchmarks/bench_widgets.py [--moves 30] [--demo NAME ...] [--write]
+"""
+import argparse
+import datetime
+import importlib.metadata
+import itertools
+import os
+import pathlib
+import platform
+import time
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import numpy as onp  # noqa: E402
+from IPython.core.pylabtools import print_figure  # noqa: E402
+from matplotlib import pyplot as plt  # noqa: E402
+
+from mamlkit.demos import all_demos  # noqa: E402
+from mamlkit.demos.base import control_values  # noqa: E402
+
+RESULTS = pathlib.Path(__file__).resolve().parent / "results" / "widgets.md"
+TARGET, GOAL = 100.0, 30.0  # ms, redraw p95
+PACKAGES = ("numpy", "autograd", "matplotlib", "ipywidgets", "scipy")
+
+
+def moves(control, n):
+    """n values for ``control`` that each differ from the one before (its value list, repeated as needed)."""
+    values = control_values(control, n)
+    out, last = [], control.value
+    for value in itertools.cycle(values):
+        if len(out) == n:
+            return out
+        if value != last:
+            out.append(value)
+            last = value
+        elif len(set(map(repr, values))) < 2:
+            raise ValueError(f"{control.description!r} has a single value: nothing to move")
+
+
+def time_control(demo, name, n):
+    """[(draw ms, png ms)] for n moves of control ``name``, starting from the demo's defaults."""
+    timings, spent = [], []
+    draw = demo.draw
+
+    def timed_draw(**values):
+        start = time.perf_counter()
+        try:
+            return draw(**values)
+        finally:
+            spent.append(time.perf_counter() - start)
+
+    demo.draw = timed_draw
+    try:
+        for value in moves(demo.controls[name], n):
+            spent.clear()
+            demo.update(**{name: value})
+            if demo.last_error is not None:
+                raise RuntimeError(f"{name}={value!r} raised {demo.last_error!r}")
+            start = time.perf_counter()
+            print_figure(demo.fig, "png", bbox_inches="tight")
+            timings.append((1e3 * sum(spent), 1e3 * (time.perf_counter() - start)))
+    finally:
+        demo.draw = draw
+    return timings
+
+
+def bench_demo(builder, n):
+    """(build ms, [row per control]) with p50/p95 of draw, png and redraw in ms."""
+    start = time.perf_counter()
+    demo = builder()
+    build = 1e3 * (time.perf_counter() - start)
+    defaults, rows = demo.values, []
+    try:
+        for name, control in demo.controls.items():
+            demo.update(**defaults)
+            timings = onp.array(time_control(demo, name, n))
+            draw, png = timings[:, 0], timings[:, 1]
+            total = draw + png
+            rows.append({"control": name, "type": type(control).__name__, "moves": len(total),
+                         "continuous": getattr(control, "continuous_update", None),
+                         **{f"{label} p{q}": float(onp.percentile(x, q))
+                            for label, x in (("draw", draw), ("png", png), ("redraw", total)) for q in (50, 95)}})
+    finally:
+        plt.close(demo.fig)
+    return build, rows
+
+
+def verdict(p95):
+    return "goal" if p95 <= GOAL else "ok" if p95 <= TARGET else "MISSES TARGET"
+
+
+def table(name, build, rows):
+    """A markdown table for one demo."""
+    lines = [f"### {name} (built in {build:.0f} ms)", "",
+             "| control | type | continuous_update | moves | draw p50 | draw p95 | png p50 | png p95 "
+             "| redraw p50 | redraw p95 | p95 vs 100 ms target |",
+             "|---|---|---|---:|---:|---:|---:|---:|---:|---:|---|"]
+    for r in rows:
+        cont = {True: "yes", False: "no (on release)", None: "–"}[r["continuous"]]
+        lines.append(f"| {r['control']} | {r['type']} | {cont} | {r['moves']} | {r['draw p50']:.1f} | "
+                     f"{r['draw p95']:.1f} | {r['png p50']:.1f} | {r['png p95']:.1f} | {r['redraw p50']:.1f} | "
+                     f"{r['redraw p95']:.1f} | {verdict(r['redraw p95'])} |")
+    return "\n".join(lines) + "\n"
+
+
+def machine():
+    """Where and with what the numbers were measured (the machine is shared: the load average matters)."""
+    cpu = next((line.split(":", 1)[1].strip() for line in open("/proc/cpuinfo") if line.startswith("model name")),
+               platform.processor()) if os.path.exists("/proc/cpuinfo") else platform.processor()
+    versions = ", ".join(f"{p} {importlib.metadata.version(p)}" for p in PACKAGES)
+    load = ", ".join(f"{x:.2f}" for x in os.getloadavg())
+    return (f"- date: {datetime.datetime.now().astimezone():%Y-%m-%d %H:%M %Z}\n"
+            f"- machine: {cpu}, {os.cpu_count()} cores, {platform.system()} {platform.release()}; "
+            f"load average (1, 5, 15 min) at the end of the run: {load}\n"
+            f"- Python {platform.python_version()}; {versions}; matplotlib backend Agg\n")
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--moves", type=int, default=30, help="moves per control (default 30)")
+    parser.add_argument("--demo", nargs="*", help="only these demos (default: all)")
+    parser.add_argument("--write", action="store_true", help=f"write {RESULTS.relative_to(RESULTS.parents[2])}")
+    args = parser.parse_args()
+    demos = all_demos()
+    names = args.demo or sorted(demos)
+    sections, misses, started = [], [], time.perf_counter()
+    for name in names:
+        build, rows = bench_demo(demos[name], args.moves)
+        sections.append(table(name, build, rows))
+        print(sections[-1], flush=True)
+        misses += [f"{name}.{r['control']} (redraw p95 {r['redraw p95']:.0f} ms)"
+                   for r in rows if r["redraw p95"] > TARGET]
+    summary = ("Every control meets the 100 ms target." if not misses
+               else "Controls missing the 100 ms target: " + "; ".join(misses) + ".")
+    print(summary, f"({time.perf_counter() - started:.0f} s)")
+    if args.write:
+        RESULTS.parent.mkdir(exist_ok=True)
+        RESULTS.write_text(
+            "# Widget responsiveness\n\n"
+            "Time from a control move to a new PNG of the figure, measured in the kernel (no browser), "
+            f"{args.moves} moves per control through its range, the other controls at their defaults. "
+            "draw = the demo's draw callback; png = the inline backend's PNG rendering "
+            "(print_figure, bbox_inches='tight'); redraw = draw + png per move. All times in ms. "
+            f"Target redraw p95 ≤ {TARGET:.0f} ms, goal ≤ {GOAL:.0f} ms.\n\n"
+            f"{machine()}- command: `.venv/bin/python benchmarks/bench_widgets.py --moves {args.moves} --write`\n\n"
+            f"{summary}\n\n" + "\n".join(sections))
+        print(f"wrote {RESULTS}")
+
+
+if __name__ == "__main__":
+    main()

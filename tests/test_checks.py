@@ -1,0 +1,192 @@
+"""Bad input: every public function refuses it with a ValueError naming the argument and its allowed range, and no
+public function modifies its inputs in place."""
+import copy
+from types import SimpleNamespace
+
+import numpy as np
+import pytest
+
+import mamlkit as mk
+from mamlkit import Task, evaluate, landscape, models, tasks
+
+LINE_A, LINE_B = tasks.SoftplusLine(0.3, 0.05, seed=0).data, tasks.SoftplusLine(0.3, 0.05, seed=1).data
+MLP = models.MLP((1, 4, 1), "tanh")
+SINE = tasks.Sinusoid().sample_batch(np.random.default_rng(0), 2, 5, 5)
+
+
+def good_arguments():
+    """A fresh set of valid arguments; each test spoils one of them."""
+    return SimpleNamespace(loss=tasks.softplus_line_loss, theta=np.array([0.35, 0.55]), data=LINE_A,
+                           task=Task(LINE_A, LINE_B), lr=0.04, steps=2, lam=2.0, cg_steps=3,
+                           v=np.array([1.0, -2.0]), points=landscape.grid(n=4), model=MLP,
+                           mlp_theta=MLP.init(np.random.default_rng(1)), mlp_data=SINE[0].train, sine_tasks=SINE)
+
+
+# name -> (the arguments it takes, call). Arguments: theta, steps, lr, lam, cg_steps, data (x and y), loss.
+CALLS = {
+    "adapt": ({"theta", "steps", "lr", "data", "loss"}, lambda a: mk.adapt(a.loss, a.theta, a.data, a.lr, a.steps)),
+    "inner_path": ({"theta", "steps", "lr", "data", "loss"},
+                   lambda a: mk.inner_path(a.loss, a.theta, a.data, a.lr, a.steps)),
+    "adaptation_jacobian": ({"theta", "steps", "lr", "data", "loss"},
+                            lambda a: mk.adaptation_jacobian(a.loss, a.theta, a.data, a.lr, a.steps)),
+    "hessian": ({"theta", "data", "loss"}, lambda a: mk.hessian(a.loss, a.theta, a.data)),
+    "hvp": ({"theta", "data", "loss"}, lambda a: mk.hvp(a.loss, a.theta, a.data, a.v)),
+    "pretrain_grad": ({"theta", "task", "loss"}, lambda a: mk.pretrain_grad(a.loss, a.theta, a.task)),
+    "maml_grad": ({"theta", "steps", "lr", "task", "loss"},
+                  lambda a: mk.maml_grad(a.loss, a.theta, a.task, a.lr, a.steps)),
+    "fomaml_grad": ({"theta", "steps", "lr", "task", "loss"},
+                    lambda a: mk.fomaml_grad(a.loss, a.theta, a.task, a.lr, a.steps)),
+    "reptile_grad": ({"theta", "steps", "lr", "data", "loss"},
+                     lambda a: mk.reptile_grad(a.loss, a.theta, a.data, a.lr, a.steps)),
+    "reptile_grad(task)": ({"theta", "steps", "lr", "task", "loss"},
+                           lambda a: mk.reptile_grad(a.loss, a.theta, a.task, a.lr, a.steps)),
+    "proximal_adapt": ({"theta", "steps", "lr", "lam", "data", "loss"},
+                       lambda a: mk.proximal_adapt(a.loss, a.theta, a.data, a.lr, a.steps, a.lam)),
+    "imaml_grad": ({"theta", "steps", "lr", "lam", "cg_steps", "task", "loss"},
+                   lambda a: mk.imaml_grad(a.loss, a.theta, a.task, a.lr, a.steps, a.lam, a.cg_steps)),
+    "compare_meta_gradients": ({"theta", "steps", "lr", "task", "loss"},
+                               lambda a: mk.compare_meta_gradients(a.loss, a.theta, a.task, a.lr, a.steps)),
+    "meta_gradient(maml)": ({"theta", "steps", "lr", "task", "loss"},
+                            lambda a: mk.meta_gradient("maml", a.loss, a.theta, [a.task], lr=a.lr, steps=a.steps)),
+    "meta_value_and_gradient(imaml)": (
+        {"theta", "steps", "lr", "lam", "cg_steps", "task", "loss"},
+        lambda a: mk.meta_value_and_gradient("imaml", a.loss, a.theta, [a.task], lr=a.lr, steps=a.steps, lam=a.lam,
+                                             cg_steps=a.cg_steps)),
+    "meta_train(imaml)": (
+        {"theta", "steps", "lr", "lam", "cg_steps", "task", "loss"},
+        lambda a: mk.meta_train("imaml", a.loss, a.theta, lambda rng, n: [a.task] * n, 2, 2, 0.01, progress=False,
+                                lr=a.lr, steps=a.steps, lam=a.lam, cg_steps=a.cg_steps)),
+    "conjugate_gradient": ({"cg_steps"}, lambda a: mk.conjugate_gradient(lambda u: 2.0 * u, a.v, a.cg_steps)),
+    "adaptation_curve": ({"theta", "steps", "lr", "task", "loss"},
+                         lambda a: evaluate.adaptation_curve(a.loss, a.theta, [a.task], a.lr, a.steps)),
+    "grid_adapt": ({"steps", "lr"}, lambda a: landscape.grid_adapt(a.loss, a.points, a.data, a.lr, a.steps)),
+    "grid_meta_loss": ({"steps", "lr"}, lambda a: landscape.grid_meta_loss(a.loss, [a.task], a.points, a.lr, a.steps)),
+    "MLP.loss": (set(), lambda a: a.model.loss(a.mlp_theta, a.mlp_data)),
+    "mean_ci95": (set(), lambda a: evaluate.mean_ci95(a.points)),
+    "gauss_newton_split": ({"mlp_theta", "mlp_data"},
+                           lambda a: mk.gauss_newton_split(a.model, a.mlp_theta, a.mlp_data)),
+    # an MLP's own loss takes meta_value_and_gradient's vectorised path
+    "meta_gradient(mlp)": ({"mlp_theta"}, lambda a: [
+        mk.meta_gradient(method, a.model.loss, a.mlp_theta, a.sine_tasks, **hyper)
+        for method, hyper in [("pretrain", {}), ("maml", {"lr": 0.01, "steps": 2}), ("fomaml", {"lr": 0.01, "steps": 2}),
+                              ("reptile", {"lr": 0.01, "steps": 2}),
+                              ("imaml", {"lr": 0.01, "steps": 2, "lam": 20.0, "cg_steps": 2})]]),
+}
+# the name a function gives an argument, where it differs from the attribute of good_arguments()
+NAMES = {"adaptation_curve": {"steps": "max_steps"}, "reptile_grad(task)": {"task": "data"},
+         "gauss_newton_split": {"mlp_theta": "theta", "mlp_data": "data"}, "meta_gradient(mlp)": {"mlp_theta": "theta"}}
+
+
+def takes(argument):
+    return [name for name, (arguments, _) in CALLS.items() if argument in arguments]
+
+
+def raises_naming(name, argument, value, message):
+    """Call CALLS[name] with ``argument`` set to ``value``; expect a ValueError naming it and ``message``."""
+    arguments = good_arguments()
+    setattr(arguments, argument, value)
+    with pytest.raises(ValueError) as info:
+        CALLS[name][1](arguments)
+    text = str(info.value)
+    assert NAMES.get(name, {}).get(argument, argument) in text, text
+    assert message in text, text
+
+
+BAD_THETA = {"2-D": ([[0.35, 0.55]], "1-D"), "empty": ([], "non-empty"), "nan": ([np.nan, 0.5], "finite"),
+             "inf": ([0.3, np.inf], "finite"), "strings": (["a", "b"], "real"), "a string": ("ab", "1-D"),
+             "complex": ([1j, 0.5], "real"), "booleans": ([True, False], "real"), "None": (None, "1-D")}
+
+
+@pytest.mark.parametrize("bad", sorted(BAD_THETA))
+@pytest.mark.parametrize("name, argument", [(name, "theta") for name in takes("theta")]
+                         + [(name, "mlp_theta") for name in takes("mlp_theta")])
+def test_bad_theta(name, argument, bad):
+    value, message = BAD_THETA[bad]
+    raises_naming(name, argument, np.array(value) if isinstance(value, list) and value else value, message)
+
+
+@pytest.mark.parametrize("value", [-1, 1.5, True, "2", None])
+@pytest.mark.parametrize("name", takes("steps"))
+def test_bad_steps(name, value):
+    raises_naming(name, "steps", value, "whole number >= 0")
+
+
+@pytest.mark.parametrize("value", [np.nan, np.inf, -np.inf, "0.1", None, True])
+@pytest.mark.parametrize("name", takes("lr"))
+def test_bad_lr(name, value):
+    raises_naming(name, "lr", value, "finite")
+
+
+@pytest.mark.parametrize("value", [0.0, -1.0, np.nan, np.inf])
+@pytest.mark.parametrize("name", takes("lam"))
+def test_bad_lam(name, value):
+    raises_naming(name, "lam", value, "> 0")
+
+
+@pytest.mark.parametrize("value", [0, -1, 2.5])
+@pytest.mark.parametrize("name", takes("cg_steps"))
+def test_bad_cg_steps(name, value):
+    raises_naming(name, "cg_steps", value, ">= 1")
+
+
+MISMATCHED = (LINE_A[0], LINE_A[1][:-1])
+
+
+@pytest.mark.parametrize("name", takes("data"))
+def test_x_and_y_of_different_lengths_as_data(name):
+    raises_naming(name, "data", MISMATCHED, "same length")
+
+
+@pytest.mark.parametrize("part", ["train", "test"])
+@pytest.mark.parametrize("name", takes("task"))
+def test_x_and_y_of_different_lengths_in_a_task(name, part):
+    task = Task(MISMATCHED, LINE_B) if part == "train" else Task(LINE_A, MISMATCHED)
+    raises_naming(name, "task", task, "same length")
+
+
+def test_x_and_y_of_different_lengths_for_gauss_newton_split():
+    x, y = SINE[0].train
+    raises_naming("gauss_newton_split", "mlp_data", (x, y[:-1]), "same length")
+
+
+@pytest.mark.parametrize("name", sorted(set(takes("loss")) - {"conjugate_gradient"}))
+def test_loss_returning_a_vector(name):
+    raises_naming(name, "loss", lambda theta, data: theta * 2.0, "scalar")
+
+
+def test_task_that_is_not_a_task():
+    with pytest.raises(ValueError, match="task must be a Task"):
+        mk.maml_grad(tasks.softplus_line_loss, np.array([0.3, 0.5]), LINE_A[0], 0.1)
+
+
+def test_integer_theta_and_numpy_integer_steps_are_accepted():
+    """Whole numbers are fine: θ of ints is read as floats, a numpy integer is a valid step count."""
+    a = good_arguments()
+    np.testing.assert_allclose(mk.adapt(a.loss, np.array([0, 1]), a.data, a.lr, np.int64(2)),
+                               mk.adapt(a.loss, np.array([0.0, 1.0]), a.data, a.lr, 2), rtol=1e-15)
+
+
+def arrays_in(value):
+    """Every numpy array reachable in a (nested) namespace, tuple, list or dict."""
+    if isinstance(value, np.ndarray):
+        return [value]
+    if isinstance(value, SimpleNamespace):
+        value = vars(value)
+    if isinstance(value, dict):
+        value = list(value.values())
+    if isinstance(value, (tuple, list)):
+        return [array for item in value for array in arrays_in(item)]
+    return []
+
+
+@pytest.mark.parametrize("name", sorted(CALLS))
+def test_inputs_are_never_modified(name):
+    arguments = good_arguments()
+    before = copy.deepcopy(arguments)
+    result = CALLS[name][1](arguments)
+    for after, original in zip(arrays_in(arguments), arrays_in(before)):
+        np.testing.assert_array_equal(after, original)
+    # nor is an input handed back, where changing the result would change the caller's array
+    inputs = {id(array) for array in arrays_in(arguments)}
+    assert not any(id(array) in inputs for array in arrays_in(result if isinstance(result, (tuple, list))
+                                                                 else [result]))

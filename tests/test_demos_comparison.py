@@ -1,0 +1,224 @@
+"""The comparison widget: every method's arrow is −rate × its meta-gradient, iMAML gets its steps and λ from the
+right controls (the article swapped them), degenerate settings hide an arrow with a message, contours are right."""
+import numpy as onp
+import pytest
+
+import mamlkit
+from mamlkit import landscape, meta
+from mamlkit.demos import all_demos
+from mamlkit.demos.base import Demo
+from mamlkit.demos.comparison import (
+    DEFAULTS,
+    EXTENT,
+    LOSS,
+    METHODS,
+    _levels,
+    comparison_tasks,
+    contour_options,
+    contour_values,
+    largest_curvature,
+    meta_gradient_comparison,
+)
+
+TASKS = [problem.task for problem in comparison_tasks()]
+
+
+@pytest.fixture(scope="module")
+def demo():
+    return meta_gradient_comparison()
+
+
+@pytest.fixture
+def fresh():
+    return meta_gradient_comparison()
+
+
+def expected_arrow(method, theta, outer, lr, steps, lam=None):
+    hyper = {"lr": lr, "steps": steps} | ({"lam": lam} if method == "imaml" else {})
+    return -outer * mamlkit.meta_gradient(method, LOSS, onp.asarray(theta, float), TASKS, **hyper)
+
+
+def test_registered_and_defaults_are_the_articles(demo):
+    assert all_demos()["meta_gradient_comparison"] is meta_gradient_comparison
+    values = demo.values
+    assert (values["theta_a"], values["theta_b"]) == (0.5, 0.9)
+    for m in METHODS:
+        assert values[f"{m}_on"] is True
+        for field, value in DEFAULTS[m].items():
+            assert values[f"{m}_{field}"] == pytest.approx(value)
+    assert (DEFAULTS["maml"], DEFAULTS["reptile"]["outer"], DEFAULTS["imaml"]["lam"]) == (
+        {"outer": 0.03, "lr": 0.04, "steps": 1}, 0.3, 2.0)
+    assert [t.true_theta.tolist() for t in comparison_tasks()] == [[0, 0], [1, 0], [0.2, 0], [0.5, 0.2]]
+    assert all(t.data[0].size == 10 for t in comparison_tasks())
+
+
+def test_default_arrows_are_minus_rate_times_meta_gradient(demo):
+    demo.update(**{f"{m}_{f}": v for m in METHODS for f, v in DEFAULTS[m].items()}, theta_a=0.5, theta_b=0.9)
+    assert demo.last_error is None
+    for m in METHODS:
+        onp.testing.assert_allclose(demo.state["arrows"][m], expected_arrow(m, (0.5, 0.9), **DEFAULTS[m]),
+                                    rtol=1e-12, atol=1e-15)
+    # Reptile's arrow is β times the way to the mean adapted φ, so it points to θ + β(mean φ_i − θ).
+    phis = [mamlkit.adapt(LOSS, onp.array([0.5, 0.9]), t.train, 0.04, 5) for t in TASKS]
+    onp.testing.assert_allclose(demo.state["arrows"]["reptile"], 0.3 * (onp.mean(phis, axis=0) - [0.5, 0.9]))
+    assert "MAML (" in demo.message_text and "iMAML (" in demo.message_text
+
+
+def test_imaml_steps_and_lambda_reach_imaml_grad_by_their_own_controls(fresh, monkeypatch):
+    """Article error 2: its inner-steps slider set λ and its λ slider set the number of steps."""
+    calls = []
+    original = meta.METHODS["imaml"]
+
+    def recording(loss, theta, task, lr, steps, lam, cg_steps=5):
+        calls.append((lr, steps, lam))
+        return original(loss, theta, task, lr, steps, lam, cg_steps)
+
+    monkeypatch.setitem(meta.METHODS, "imaml", recording)
+    fresh.update(imaml_steps=3, imaml_lam=7.0, imaml_lr=0.02)
+    assert fresh.last_error is None
+    assert calls and set(calls) == {(0.02, 3, 7.0)}
+    calls.clear()
+    fresh.update(imaml_lam=0.5)
+    assert set(calls) == {(0.02, 3, 0.5)}  # λ moved, the step count did not
+    calls.clear()
+    fresh.update(imaml_steps=8)
+    assert set(calls) == {(0.02, 8, 0.5)}  # steps moved, λ did not
+
+
+def test_imaml_arrow_equals_direct_imaml_grad_calls_not_the_swapped_ones(fresh):
+    fresh.update(imaml_steps=3, imaml_lam=7.0, imaml_lr=0.02, imaml_outer=0.05)
+    theta = onp.array([0.5, 0.9])
+    direct = -0.05 * onp.mean([mamlkit.imaml_grad(LOSS, theta, t, 0.02, 3, 7.0) for t in TASKS], axis=0)
+    swapped = -0.05 * onp.mean([mamlkit.imaml_grad(LOSS, theta, t, 0.02, 7, 3.0) for t in TASKS], axis=0)
+    onp.testing.assert_allclose(fresh.state["arrows"]["imaml"], direct, rtol=1e-12)
+    assert onp.linalg.norm(fresh.state["arrows"]["imaml"] - swapped) > 1e-3
+
+
+def test_imaml_arrow_moves_with_lambda_and_steps_and_nothing_else_does(fresh):
+    before = {m: a.copy() for m, a in fresh.state["arrows"].items()}
+    fresh.update(imaml_lam=8.0)
+    after_lam = {m: a.copy() for m, a in fresh.state["arrows"].items()}
+    fresh.update(imaml_steps=10)
+    assert onp.linalg.norm(after_lam["imaml"] - before["imaml"]) > 1e-3
+    assert not onp.allclose(fresh.state["arrows"]["imaml"], after_lam["imaml"], rtol=1e-3, atol=0)
+    for m in ("maml", "fomaml", "reptile"):
+        onp.testing.assert_array_equal(after_lam[m], before[m])
+        onp.testing.assert_array_equal(fresh.state["arrows"][m], before[m])
+
+
+def test_each_methods_controls_drive_its_own_arrow(fresh):
+    fresh.update(maml_steps=3, maml_lr=0.02, maml_outer=0.08, fomaml_steps=4, fomaml_lr=0.03,
+                 reptile_outer=0.6, reptile_steps=2, theta_a=0.2, theta_b=0.4)
+    theta = (0.2, 0.4)
+    onp.testing.assert_allclose(fresh.state["arrows"]["maml"], expected_arrow("maml", theta, 0.08, 0.02, 3))
+    onp.testing.assert_allclose(fresh.state["arrows"]["fomaml"], expected_arrow("fomaml", theta, 0.03, 0.03, 4))
+    onp.testing.assert_allclose(fresh.state["arrows"]["reptile"], expected_arrow("reptile", theta, 0.6, 0.04, 2))
+
+
+def test_arrows_are_drawn_scaled_but_reported_true(fresh):
+    quiver = [c for c in fresh.fig.axes[0].collections if hasattr(c, "set_UVC")]
+    for scale in (1, 5, 20):
+        fresh.update(arrow_scale=scale)
+        drawn = {(float(q.U[0]), float(q.V[0])) for q in quiver}
+        for m in METHODS:
+            true = tuple(scale * fresh.state["arrows"][m])
+            assert any(onp.allclose(true, d) for d in drawn)
+        assert f"×{scale}" in fresh.fig.axes[0].get_title()
+    onp.testing.assert_allclose(fresh.state["arrows"]["maml"], expected_arrow("maml", (0.5, 0.9), **DEFAULTS["maml"]))
+
+
+def test_switched_off_method_is_hidden_and_not_computed(fresh, monkeypatch):
+    def fail(*args, **kwargs):
+        raise AssertionError("a switched-off method must not be computed")
+
+    monkeypatch.setitem(meta.METHODS, "maml", fail)
+    fresh.update(maml_on=False, theta_a=0.3)
+    assert fresh.last_error is None and fresh.state["arrows"]["maml"] is None
+    quiver = fresh.fig.axes[0].collections
+    assert "MAML (" not in fresh.message_text.replace("FOMAML", "").replace("iMAML", "")
+    fresh.update(fomaml_on=False, reptile_on=False, imaml_on=False)
+    assert "no method switched on" in fresh.message_text
+    assert not any(q.get_visible() for q in quiver if hasattr(q, "set_UVC"))
+
+
+def test_non_positive_definite_imaml_system_hides_the_arrow_with_a_message(fresh):
+    # Near task 2's optimum, task 3's loss has slightly negative curvature: with λ = 0.01, I + H/λ is indefinite.
+    message = fresh.update(theta_a=1.0, theta_b=0.0, imaml_lam=0.01, imaml_steps=1)
+    assert fresh.last_error is None
+    assert fresh.state["arrows"]["imaml"] is None
+    assert "not positive definite" in message and "raise λ" in message
+    with pytest.raises(mamlkit.NotPositiveDefiniteError):
+        mamlkit.meta_gradient("imaml", LOSS, onp.array([1.0, 0.0]), TASKS, lr=0.04, steps=1, lam=0.01)
+    assert fresh.state["arrows"]["maml"] is not None  # the other methods are unaffected
+    fresh.update(imaml_lam=2.0)
+    assert fresh.state["arrows"]["imaml"] is not None
+
+
+def test_overshooting_proximal_inner_loop_hides_the_arrow_with_a_message(fresh):
+    theta = onp.array([1.2, 1.2])
+    assert 0.06 * (10.0 + largest_curvature(theta, TASKS)) >= 2
+    message = fresh.update(theta_a=1.2, theta_b=1.2, imaml_lam=10.0, imaml_lr=0.06)
+    assert fresh.last_error is None and fresh.state["arrows"]["imaml"] is None
+    assert "overshoot" in message
+    fresh.update(imaml_lr=0.02)
+    assert fresh.state["arrows"]["imaml"] is not None
+
+
+def test_plain_inner_rates_stay_stable_on_the_plotted_square():
+    """The α slider stops at 0.06 because every task's curvature on the square is below 2 / 0.06."""
+    corners = [onp.array([a, b]) for a in onp.linspace(EXTENT[0], EXTENT[1], 8)
+               for b in onp.linspace(EXTENT[2], EXTENT[3], 8)]
+    assert max(largest_curvature(t, TASKS) for t in corners) * 0.06 < 2
+
+
+def test_every_contour_is_finite_and_axes_stay_fixed(fresh):
+    ax = fresh.fig.axes[0]
+    limits = (ax.get_xlim(), ax.get_ylim())
+    for _label, kind in contour_options():
+        fresh.update(contour=kind)
+        assert fresh.last_error is None
+        assert onp.all(onp.isfinite(fresh.state["surface"]))
+        assert (ax.get_xlim(), ax.get_ylim()) == limits
+
+
+def test_meta_loss_contours_match_the_landscape_functions():
+    points = landscape.grid(EXTENT, n=12)
+    for steps in (0, 1, 4):
+        total, _ = landscape.grid_meta_loss(LOSS, TASKS, points, 0.03, steps)
+        for method in ("maml", "fomaml", "reptile"):
+            onp.testing.assert_allclose(contour_values(method, points, TASKS, 0.03, steps), total / 4, rtol=1e-12)
+    onp.testing.assert_allclose(contour_values("mean", points, TASKS), sum(LOSS(points, t.train) for t in TASKS) / 4)
+    onp.testing.assert_allclose(contour_values("task2", points, TASKS), LOSS(points, TASKS[2].train))
+    # iMAML's surface at one grid point: the query loss after proximal_adapt with λ.
+    values = contour_values("imaml", points, TASKS, 0.03, 4, 2.5)
+    theta = points[:, 5, 7]
+    direct = onp.mean([LOSS(mamlkit.proximal_adapt(LOSS, theta, t.train, 0.03, 4, 2.5), t.test) for t in TASKS])
+    assert values[5, 7] == pytest.approx(direct, rel=1e-12)
+
+
+def test_contour_follows_the_chosen_methods_inner_settings(fresh):
+    """The surface is cached per (method, α, λ) and extended step by step: going deeper and back gives the same."""
+    fresh.update(contour="imaml", imaml_steps=10)
+    fresh.update(imaml_steps=3, imaml_lam=0.5)
+    onp.testing.assert_allclose(fresh.state["surface"],
+                                contour_values("imaml", fresh.points, TASKS, 0.04, 3, 0.5), rtol=1e-12)
+    fresh.update(contour="maml", maml_steps=4)
+    onp.testing.assert_allclose(fresh.state["surface"], contour_values("maml", fresh.points, TASKS, 0.04, 4))
+    fresh.update(fomaml_steps=7)  # another method's settings leave the MAML contour alone
+    onp.testing.assert_allclose(fresh.state["surface"], contour_values("maml", fresh.points, TASKS, 0.04, 4))
+
+
+def test_levels_handle_a_flat_surface():
+    assert _levels(onp.ones((3, 3))).size == 2
+    assert onp.all(onp.diff(_levels(onp.arange(100.0).reshape(10, 10))) > 0)
+
+
+def test_layout_has_one_row_per_method(demo):
+    rows = demo.widget.children[1:6]  # after the title
+    assert [len(row.children) for row in rows] == [4, 4, 4, 4, 5]
+    assert [row.children[0].description for row in rows[1:]] == ["MAML", "FOMAML", "Reptile", "iMAML"]
+
+
+def test_demo_layout_option_must_list_every_control_once(demo):
+    with pytest.raises(ValueError, match="exactly once"):
+        Demo(demo.fig, lambda **v: None, demo.controls, layout=[["theta_a"]])

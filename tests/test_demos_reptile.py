@@ -1,0 +1,96 @@
+"""The Reptile interpolation widget: the article's defaults, the drawn path and update, and its extremes."""
+import matplotlib
+
+matplotlib.use("Agg")
+
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+from matplotlib import pyplot as plt  # noqa: E402
+
+import mamlkit as mk  # noqa: E402
+from mamlkit.demos import reptile  # noqa: E402
+
+
+@pytest.fixture
+def demo():
+    built = reptile.reptile_interpolation()
+    yield built
+    plt.close(built.fig)
+
+
+def drawn(demo):
+    """(path (k+1, 2), update arrow vector, arrow tail, new θ marker) as drawn."""
+    artists = demo.artists
+    path = np.asarray(artists["path"].get_xydata())
+    arrow = np.array([artists["update"].U[0], artists["update"].V[0]])
+    return path, arrow, artists["update"].get_offsets()[0], np.asarray(artists["new_theta"].get_xydata())[0]
+
+
+def test_article_defaults_and_ranges(demo):
+    c = demo.controls
+    assert (c["theta_a"].value, c["theta_b"].value) == (0.3, 0.85)
+    assert (c["lr"].value, c["lr"].min, c["lr"].max) == (0.015, 0.01, 0.05)
+    assert (c["steps"].value, c["steps"].min, c["steps"].max) == (3, 1, 5)
+    assert (c["beta"].value, c["beta"].min, c["beta"].max) == (0.5, 0.2, 0.8)
+    task = reptile.reptile_task()
+    np.testing.assert_array_equal(task.true_theta, [0.5, 0.05])
+    assert task.data[0].shape == (25,)
+    assert demo.last_error is None
+
+
+@pytest.mark.parametrize("setting", [
+    {},
+    {"theta_a": 0.0, "theta_b": 0.0, "lr": 0.01, "steps": 1, "beta": 0.2},
+    {"theta_a": 1.0, "theta_b": 1.0, "lr": 0.05, "steps": 5, "beta": 0.8},
+    {"theta_a": 0.7, "theta_b": 0.2, "lr": 0.033, "steps": 4, "beta": 0.35},
+])
+def test_drawn_path_and_update_are_reptiles(demo, setting):
+    """The path is the k-step inner loop on all 25 points; the arrow is β(φ − θ) from θ, ending at the new θ."""
+    demo.update(**setting)
+    v = demo.values
+    theta = np.array([v["theta_a"], v["theta_b"]])
+    task = reptile.reptile_task()
+    path, arrow, tail, new = drawn(demo)
+    expected_path = np.array(mk.inner_path(task.loss, theta, task.data, v["lr"], v["steps"]))
+    assert path.shape == (v["steps"] + 1, 2)
+    np.testing.assert_allclose(path, expected_path, rtol=1e-12, atol=1e-14)
+    np.testing.assert_allclose(tail, theta)
+    np.testing.assert_allclose(arrow, v["beta"] * (expected_path[-1] - theta), rtol=1e-10, atol=1e-14)
+    np.testing.assert_allclose(new, theta + arrow, rtol=1e-12, atol=1e-14)
+    assert demo.last_error is None
+    assert np.all(np.isfinite(path)) and "φ =" in demo.message_text
+
+
+def test_one_step_is_a_scaled_gradient_step(demo):
+    """k = 1: the update is −β α ∇L(θ), i.e. β × lr × pretrain_grad: joint training, and the message says so."""
+    demo.update(steps=1, lr=0.02, beta=0.4)
+    task = reptile.reptile_task()
+    theta = np.array([0.3, 0.85])
+    _, arrow, _, _ = drawn(demo)
+    np.testing.assert_allclose(arrow, -0.4 * 0.02 * mk.pretrain_grad(task.loss, theta, task.task), rtol=1e-10)
+    assert "joint training" in demo.message_text
+
+
+def test_steps_control_changes_the_number_of_inner_steps(demo):
+    for steps in range(1, 6):
+        demo.update(steps=steps)
+        assert len(drawn(demo)[0]) == steps + 1
+
+
+def test_largest_rate_overshoots_and_says_so(demo):
+    """At the corner (1, 1) with α = 0.05 the first step jumps far out of the square; the picture stays finite."""
+    demo.update(theta_a=1.0, theta_b=1.0, lr=0.05, steps=5, beta=0.8)
+    path, _, _, _ = drawn(demo)
+    assert demo.last_error is None and np.all(np.isfinite(path))
+    assert "leaves the picture" in demo.message_text
+    assert demo.fig.axes[0].get_xlim() == (0.0, 1.0)
+
+
+def test_zigzag_is_explained(demo):
+    """Where α·λ_max(H) > 1 at θ the first step overshoots the valley floor: the message gives the number."""
+    task = reptile.reptile_task()
+    h_max = np.linalg.eigvalsh(mk.hessian(task.loss, np.array([0.3, 0.85]), task.data))[-1]
+    demo.update(lr=0.05)
+    assert 0.05 * h_max > 1 and f"α·λ_max(H) = {0.05 * h_max:.2f} > 1" in demo.message_text
+    demo.update(lr=0.01)
+    assert 0.01 * h_max < 1 and "zigzag" not in demo.message_text

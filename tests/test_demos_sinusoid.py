@@ -1,0 +1,98 @@
+"""The sinusoid_fit demo computes the right things: the true curve A·sin(x − φ) (the article wrote x + φ),
+support points on it, fine-tuned predictions equal to plain SGD from the shipped models, reproducible samples."""
+import matplotlib
+
+matplotlib.use("Agg")
+
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+from matplotlib import pyplot as plt  # noqa: E402
+
+from mamlkit import adapt, zoo  # noqa: E402
+from mamlkit.demos import sinusoid  # noqa: E402
+from mamlkit.demos.base import control_values  # noqa: E402
+
+
+@pytest.fixture
+def demo():
+    demo = sinusoid.build()
+    yield demo
+    plt.close(demo.fig)
+
+
+def samples(demo):
+    return np.array(demo.artists["samples"].get_offsets())
+
+
+def test_true_curve_is_a_sin_x_minus_phase(demo):
+    demo.update(amplitude=3.0, phase=1.0)
+    x, y = demo.artists["true"].get_xydata().T
+    np.testing.assert_allclose(x, np.linspace(-5, 5, len(x)))
+    np.testing.assert_allclose(y, 3.0 * np.sin(x - 1.0), atol=1e-12)
+    assert np.max(np.abs(y - 3.0 * np.sin(x + 1.0))) > 1.0  # the article's written x + φ is a different curve
+
+
+@pytest.mark.parametrize("k", [1, 5, 10])
+def test_k_support_points_lie_on_the_true_curve(demo, k):
+    demo.update(amplitude=4.5, phase=2.5, k=k)
+    points = samples(demo)
+    assert points.shape == (k, 2)
+    np.testing.assert_allclose(points[:, 1], 4.5 * np.sin(points[:, 0] - 2.5), atol=1e-12)
+    assert np.all(np.abs(points[:, 0]) <= 5)
+
+
+@pytest.mark.parametrize("steps", [0, 1, 10])
+def test_predictions_are_sgd_from_the_shipped_models(demo, steps):
+    demo.update(amplitude=1.5, phase=0.7, k=5, steps=steps)
+    x, y = samples(demo).T
+    grid = demo.artists["true"].get_xdata()
+    for name in sinusoid.MODELS:
+        model, theta, _ = zoo.load(name)
+        phi = adapt(model.loss, theta, (x[:, None], y[:, None]), 0.01, steps)
+        before = demo.artists[name, "before"].get_ydata()
+        after = demo.artists[name, "after"].get_ydata()
+        np.testing.assert_allclose(before, model.apply(theta, grid[:, None])[:, 0], atol=1e-10)
+        np.testing.assert_allclose(after, model.apply(phi, grid[:, None])[:, 0], atol=1e-10)
+        mse = np.mean((after - 1.5 * np.sin(grid - 0.7)) ** 2)
+        assert f"{mse:.2f}" in demo.artists[name, "after"].get_label()
+    if steps == 0:
+        np.testing.assert_array_equal(demo.artists["maml", "before"].get_ydata(),
+                                      demo.artists["maml", "after"].get_ydata())
+
+
+def test_more_steps_fit_the_samples_better(demo):
+    demo.update(amplitude=3.0, phase=1.0, k=10, steps=0)
+    x, y = samples(demo).T
+    grid = demo.artists["true"].get_xdata()
+    errors = []
+    for steps in (0, 10):
+        demo.update(steps=steps)
+        errors.append(np.mean((np.interp(x, grid, demo.artists["maml", "after"].get_ydata()) - y) ** 2))
+    assert errors[1] < errors[0]
+
+
+def test_new_samples_button_is_reproducible():
+    first, second = sinusoid.build(), sinusoid.build()
+    before = samples(first)
+    np.testing.assert_array_equal(before, samples(second))
+    for demo in (first, second):
+        demo.buttons["new random samples"].click()
+    after = samples(first)
+    assert not np.allclose(after, before)
+    np.testing.assert_array_equal(after, samples(second))
+    first.update(k=10)
+    np.testing.assert_array_equal(samples(first)[:5], after)  # more points keep the ones already drawn
+    plt.close(first.fig)
+    plt.close(second.fig)
+
+
+def test_extremes_are_finite_and_axes_fixed(demo):
+    limits = (demo.fig.axes[0].get_xlim(), demo.fig.axes[0].get_ylim())
+    assert limits == ((-5.0, 5.0), (-6.0, 6.0))
+    for name, control in demo.controls.items():
+        for value in control_values(control, n=2):
+            demo.update(**{name: value})
+            assert demo.last_error is None, (name, value, demo.last_error)
+            for line in demo.fig.axes[0].lines:
+                assert np.all(np.isfinite(line.get_xydata()))
+            assert (demo.fig.axes[0].get_xlim(), demo.fig.axes[0].get_ylim()) == limits

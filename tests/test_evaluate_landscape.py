@@ -1,0 +1,106 @@
+"""Landscape grids (layout, grid-wide inner loops and meta-losses), the evaluation curve, and the model zoo."""
+import numpy as np
+import pytest
+
+import mamlkit as mk
+from mamlkit import Task, evaluate, landscape, models, tasks, zoo
+
+LINES = [tasks.SoftplusLine(0.3, 0.05), tasks.SoftplusLine(0.83, 0.75, seed=1)]
+BUMPS = tasks.Bumps([(0.2, 0.2), (0.8, 0.3), (0.5, 0.5), (0.3, 0.8)])
+
+
+def test_article_error_9_grid_layout_is_x_along_columns():
+    """The article's meta-loss contours may have a and b swapped (an 'ij' meshgrid given to contourf). Our grid
+    has point [:, i, j] = (xs[j], ys[i]), the 'xy' layout contour(points[0], points[1], values) expects."""
+    extent, n = (-1.0, 2.0, 10.0, 11.0), 5  # different ranges on the two axes, so a transpose shows
+    points = landscape.grid(extent, n)
+    xs, ys = np.linspace(-1.0, 2.0, n), np.linspace(10.0, 11.0, n)
+    assert points.shape == (2, n, n)
+    for i in range(n):
+        for j in range(n):
+            np.testing.assert_array_equal(points[:, i, j], [xs[j], ys[i]])
+
+
+@pytest.mark.parametrize("steps", (0, 1, 3))
+@pytest.mark.parametrize("loss, data", [(tasks.softplus_line_loss, LINES[0].data), (tasks.bumps_loss, BUMPS.data),
+                                        (tasks.quadratic_loss, tasks.Quadratic().data)],
+                         ids=["softplus", "bumps", "quadratic"])
+def test_grid_adapt_equals_adapt_at_every_point(loss, data, steps):
+    points = landscape.grid((0.0, 1.0, 0.0, 1.0), 4)
+    adapted = landscape.grid_adapt(loss, points, data, 0.04, steps)
+    assert adapted.shape == points.shape
+    for i in range(4):
+        for j in range(4):
+            np.testing.assert_allclose(adapted[:, i, j], mk.adapt(loss, points[:, i, j], data, 0.04, steps),
+                                       rtol=1e-12, atol=1e-15)
+
+
+def test_grid_meta_loss_is_the_sum_of_each_task_loss_after_adaptation():
+    points = landscape.grid((0.0, 1.0, 0.0, 1.0), 3)
+    task_list = [line.task for line in LINES]
+    total, per_task = landscape.grid_meta_loss(tasks.softplus_line_loss, task_list, points, 0.01, 2)
+    assert total.shape == (3, 3) and len(per_task) == 2
+    for i in range(3):
+        for j in range(3):
+            theta = points[:, i, j]
+            each = [line.loss(mk.adapt(line.loss, theta, line.data, 0.01, 2), line.data) for line in LINES]
+            np.testing.assert_allclose([p[i, j] for p in per_task], each, rtol=1e-12)
+            assert total[i, j] == pytest.approx(sum(each), rel=1e-12)
+
+
+def test_adaptation_curve_matches_a_manual_loop():
+    """Row t, column s: the query loss after s plain gradient steps on task t's support set."""
+    model = models.MLP((1, 8, 8, 1), "tanh")
+    theta = model.init(np.random.default_rng(0))
+    task_list = tasks.Sinusoid().heldout(3, 5, 20)
+    curves = evaluate.adaptation_curve(model.loss, theta, task_list, 0.02, max_steps=4)
+    assert curves.shape == (3, 5)
+    for t, task in enumerate(task_list):
+        for s in range(5):
+            expected = model.loss(mk.adapt(model.loss, theta, task.train, 0.02, s), task.test)
+            assert curves[t, s] == pytest.approx(expected, rel=1e-12)
+    assert np.all(np.abs(np.diff(curves, axis=1)) > 1e-8)  # every step moves φ, so every column is new
+
+
+def test_mean_ci95():
+    values = np.array([[1.0, 2.0], [3.0, 6.0], [5.0, 4.0], [7.0, 8.0]])
+    mean, half = evaluate.mean_ci95(values)
+    np.testing.assert_allclose(mean, [4.0, 5.0])
+    np.testing.assert_allclose(half, 1.96 * np.sqrt([5.0, 5.0]) / 2.0)  # population std over 4 values, / √4
+
+
+def test_zoo_round_trip(tmp_path, monkeypatch):
+    monkeypatch.setattr(zoo, "WEIGHTS", tmp_path / "weights")
+    model = models.MLP((1, 5, 1), "tanh")
+    theta = model.init(np.random.default_rng(0))
+    info = {"method": "maml", "iterations": 3, "inner": {"lr": 0.01, "steps": 1}}
+    zoo.save("tiny", model, theta, info)
+    assert (tmp_path / "weights" / "tiny.npz").exists()  # save follows zoo.WEIGHTS, as load does
+    assert zoo.available() == ["tiny"]
+    zoo.save("other", model, theta, info, directory=tmp_path / "elsewhere")
+    assert (tmp_path / "elsewhere" / "other.npz").exists() and zoo.available() == ["tiny"]
+    loaded_model, loaded_theta, loaded_info = zoo.load("tiny")
+    assert loaded_model.sizes == (1, 5, 1) and loaded_model.activation == "tanh"
+    np.testing.assert_array_equal(loaded_theta, theta)
+    assert loaded_theta.dtype == np.float64 and loaded_info == info
+    loaded_theta[:] = 0.0  # the caller owns the array it got: the stored file is unaffected
+    np.testing.assert_array_equal(zoo.load("tiny")[1], theta)
+    with pytest.raises(ValueError, match="name must be one of \\['tiny'\\]"):
+        zoo.load("nonexistent")
+
+
+def test_shipped_models_load():
+    """Whatever the package ships is a loadable 1-40-40-1 MLP with finite parameters."""
+    for name in zoo.available():
+        model, theta, info = zoo.load(name)
+        assert theta.shape == (model.size,) and np.all(np.isfinite(theta)) and isinstance(info, dict)
+
+
+def test_grid_meta_loss_accepts_tasks_with_distinct_query_sets():
+    points = landscape.grid(n=2)
+    task = Task(LINES[0].data, LINES[1].data)
+    total, (only,) = landscape.grid_meta_loss(tasks.softplus_line_loss, [task], points, 0.02, 1)
+    theta = points[:, 1, 0]
+    expected = tasks.softplus_line_loss(mk.adapt(tasks.softplus_line_loss, theta, LINES[0].data, 0.02, 1),
+                                        LINES[1].data)
+    assert total[1, 0] == pytest.approx(expected, rel=1e-12) and only[1, 0] == total[1, 0]

@@ -1,0 +1,55 @@
+"""benchmarks/reproduce_sinusoid.py --quick: a smoke run of the whole reproduction pipeline into a temporary folder.
+
+The full run (70,000 meta-iterations per method) is a benchmark, not a test. The quick run trains every method
+for a few iterations, evaluates on a few held-out tasks, and must write the results and weights only where it
+is told (--out, --weights-dir): never over the shipped weights or the committed results.
+"""
+import hashlib
+import json
+import pathlib
+import subprocess
+import sys
+
+import numpy as np
+
+from mamlkit import zoo
+
+ROOT = pathlib.Path(__file__).resolve().parents[1]
+SCRIPT = ROOT / "benchmarks" / "reproduce_sinusoid.py"
+METHODS = ["pretrained", "maml", "fomaml", "reptile", "imaml"]
+
+
+def fingerprints():
+    """{path: sha256} of the shipped weights and the committed results."""
+    files = sorted(zoo.WEIGHTS.glob("*.npz")) + sorted((ROOT / "benchmarks" / "results").glob("*"))
+    return {str(f): hashlib.sha256(f.read_bytes()).hexdigest() for f in files if f.is_file()}
+
+
+def test_quick_run_writes_results_and_weights_only_where_told(tmp_path):
+    before = fingerprints()
+    out, weights = tmp_path / "results", tmp_path / "weights"
+    proc = subprocess.run(
+        [sys.executable, str(SCRIPT), "--quick", "--iterations", "30", "--n-tasks", "20",
+         "--out", str(out), "--weights-dir", str(weights)],
+        cwd=ROOT, capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    assert fingerprints() == before
+
+    results = json.loads((out / "sinusoid.json").read_text())
+    assert list(results) == METHODS
+    for method in METHODS:
+        assert sorted(results[method], key=int) == ["5", "10", "20"]
+        for by_steps in results[method].values():
+            assert sorted(by_steps, key=int) == ["0", "1", "5", "10"]
+            for entry in by_steps.values():
+                assert np.isfinite(entry["mse"]) and entry["mse"] >= 0
+                assert np.isfinite(entry["ci95"]) and entry["ci95"] >= 0
+    page = (out / "sinusoid.md").read_text()
+    assert "QUICK SMOKE RUN" in page and "| maml |" in page and "0.67" in page  # beside the paper's numbers
+
+    for method in METHODS:
+        with np.load(weights / f"{method}.npz") as f:
+            info = json.loads(str(f["info"]))
+            assert f["theta"].shape == (1761,) and np.all(np.isfinite(f["theta"]))
+            assert tuple(f["sizes"]) == (1, 40, 40, 1) and str(f["activation"]) == "relu"
+        assert info["iterations"] == 30 and info["script"] == "benchmarks/reproduce_sinusoid.py"

@@ -1,0 +1,201 @@
+"""Every control of every course demo, driven headless through its extremes, random values and combinations.
+
+For each demo in ``mamlkit.demos.all_demos()`` (one test per demo, so a failure names it): build it, then
+set each control alone to its minimum, its maximum and a few seeded random values on its step grid (every
+option of a Dropdown/ToggleButtons, both states of a Checkbox, base**min and base**max of a FloatLogSlider);
+then all controls at their minimum at once, all at their maximum, each control at one extreme with all the
+others at the other, and random joint settings; and press every button, at the defaults and at both extremes.
+After every setting the demo must have
+
+* raised nothing (``demo.last_error`` is None),
+* drawn only finite numbers (line data, collection offsets/paths/arrays/sizes, quiver U/V, images, text
+  positions, patches; no "nan"/"inf" in any visible text),
+* kept every axis' limits, and the number of axes, exactly as built,
+* shown, if anything, a readable message (a non-blank string with no nan/inf, no object reprs).
+
+Each test prints how many controls, settings and button presses it drove (see them with ``pytest -s``); the
+totals over all demos are printed at the end of the module whatever the capture mode.
+"""
+import re
+import traceback
+
+import matplotlib
+
+matplotlib.use("Agg")  # headless, and the same renderer the inline backend uses for PNGs
+
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+from matplotlib import pyplot as plt  # noqa: E402
+from matplotlib.collections import Collection  # noqa: E402
+from matplotlib.image import AxesImage  # noqa: E402
+from matplotlib.lines import Line2D  # noqa: E402
+from matplotlib.patches import Patch  # noqa: E402
+from matplotlib.quiver import Quiver  # noqa: E402
+from matplotlib.text import Text  # noqa: E402
+
+from mamlkit.demos import all_demos  # noqa: E402
+from mamlkit.demos.base import control_values  # noqa: E402
+
+DEMOS = all_demos()
+SEED = 0
+N_RANDOM = 4  # random values per control, besides its min and max
+N_JOINT = 8  # random joint settings of all controls
+NON_FINITE_WORD = re.compile(r"(?<!\w)[-+]?(nan|inf)(?!\w)", re.IGNORECASE)
+OBJECT_REPR = re.compile(r"<[\w.]+ object at 0x[0-9a-f]+>|\barray\(|<function ")
+
+
+def visible_artists(artist):
+    """``artist`` and its descendants, skipping invisible subtrees (what is hidden is not drawn)."""
+    if not artist.get_visible():
+        return
+    yield artist
+    for child in artist.get_children():
+        yield from visible_artists(child)
+
+
+def drawn_arrays(artist):
+    """The numbers ``artist`` puts on screen, as arrays (masked entries, which are not drawn, left out)."""
+    if isinstance(artist, Line2D):
+        yield artist.get_xydata()
+    elif isinstance(artist, Collection):
+        yield artist.get_offsets()
+        if hasattr(artist, "get_sizes"):  # scatter markers
+            yield artist.get_sizes()
+        if artist.get_array() is not None:
+            yield np.ma.compressed(artist.get_array())
+        for path in artist.get_paths():
+            yield path.vertices
+        if isinstance(artist, Quiver):
+            yield np.ma.compressed(artist.U)
+            yield np.ma.compressed(artist.V)
+    elif isinstance(artist, AxesImage):
+        yield np.ma.compressed(artist.get_array())
+        yield np.asarray(artist.get_extent())
+    elif isinstance(artist, Text):
+        yield np.asarray(artist.get_position(), dtype=float)
+    elif isinstance(artist, Patch):
+        yield artist.get_path().vertices
+        yield from artist.get_verts()
+
+
+def drawing_problems(fig):
+    """What is non-finite in the visible artists of ``fig``: a list of short descriptions."""
+    problems = []
+    for artist in visible_artists(fig):
+        for values in drawn_arrays(artist):
+            values = np.asarray(values, dtype=float)
+            if values.size and not np.all(np.isfinite(values)):
+                problems.append(f"{type(artist).__name__} {artist.get_label() or ''} draws "
+                                f"{np.count_nonzero(~np.isfinite(values))} non-finite numbers")
+                break
+        if isinstance(artist, Text) and NON_FINITE_WORD.search(artist.get_text()):
+            problems.append(f"text {artist.get_text()!r} shows a non-finite number")
+    return problems
+
+
+def message_problems(message):
+    """Why the message under the figure is not readable ([] if it is fine or empty)."""
+    if not isinstance(message, str):
+        return [f"message is a {type(message).__name__}, not a string"]
+    if message and not message.strip():
+        return ["message is blank (only whitespace)"]
+    problems = []
+    if NON_FINITE_WORD.search(message):
+        problems.append(f"message shows a non-finite number: {message!r}")
+    if OBJECT_REPR.search(message):
+        problems.append(f"message shows a Python object repr: {message!r}")
+    if any(not (ch.isprintable() or ch in "\n\t") for ch in message):
+        problems.append(f"message has unprintable characters: {message!r}")
+    return problems
+
+
+def axes_state(fig):
+    """The limits of every axes of ``fig`` (the figure's fixed frame), as ((x0, x1), (y0, y1)) floats."""
+    return [tuple(tuple(map(float, limits)) for limits in (ax.get_xlim(), ax.get_ylim())) for ax in fig.axes]
+
+
+def demo_problems(demo, frame):
+    """Everything wrong with the demo's current state, given the frame recorded after building it."""
+    if demo.last_error is not None:
+        return ["raised " + "".join(traceback.format_exception(demo.last_error)).strip()]
+    problems = drawing_problems(demo.fig) + message_problems(demo.message_text)
+    now = axes_state(demo.fig)
+    if len(now) != len(frame):
+        problems.append(f"the figure has {len(now)} axes, {len(frame)} when built")
+    elif now != frame:
+        moved = [f"axes {i}: (x, y) limits {before} when built, now {after}"
+                 for i, (before, after) in enumerate(zip(frame, now)) if before != after]
+        problems.append("axis limits moved: " + "; ".join(moved))
+    return problems
+
+
+def sweep_settings(demo, rng):
+    """[(label, {control: value})]: each control alone through its values (the others at their defaults),
+    all at the low extreme, all at the high one, each control at one extreme with the others at the other,
+    and random joint settings."""
+    defaults = demo.values
+    values = {name: list({repr(v): v for v in control_values(control, N_RANDOM, rng)}.values())  # no repeats
+              for name, control in demo.controls.items()}
+    low = {name: v[0] for name, v in values.items()}
+    high = {name: v[1] for name, v in values.items()}
+    settings = [(f"{name}={v:.4g}" if isinstance(v, float) else f"{name}={v!r}", {**defaults, name: v})
+                for name, vs in values.items() for v in vs]
+    settings += [("all controls at their minimum", low), ("all controls at their maximum", high)]
+    for name in demo.controls:
+        settings.append((f"{name} at its maximum, the others at their minimum", {**low, name: high[name]}))
+        settings.append((f"{name} at its minimum, the others at their maximum", {**high, name: low[name]}))
+    for i in range(N_JOINT):
+        joint = {name: vs[rng.integers(len(vs))] for name, vs in values.items()}
+        settings.append((f"random joint setting {i}: {joint}", joint))
+    return settings, defaults, low, high
+
+
+@pytest.fixture(scope="module")
+def sweep_counts(request):
+    """{demo: (controls, settings, button presses, settings with a message)}; the totals are printed at the end."""
+    counts = {}
+    yield counts
+    if not counts:
+        return
+    lines = [f"  {name}: {c} controls, {s} settings, {b} button presses, a message at {m} of them"
+             for name, (c, s, b, m) in sorted(counts.items())]
+    total = [sum(column) for column in zip(*counts.values())]
+    lines.append(f"  total over {len(counts)} demos: {total[0]} controls, {total[1]} settings, "
+                 f"{total[2]} button presses")
+    capture = request.config.pluginmanager.getplugin("capturemanager")
+    with capture.global_and_fixture_disabled():
+        print("\nwidget sweep:\n" + "\n".join(lines))
+
+
+def test_demos_are_registered():
+    assert DEMOS, "mamlkit.demos.all_demos() found no demo: the sweep would test nothing"
+
+
+@pytest.mark.parametrize("name", sorted(DEMOS))
+def test_sweep(name, sweep_counts):
+    demo = DEMOS[name]()
+    try:
+        frame = axes_state(demo.fig)
+        failures = [f"after building: {p}" for p in demo_problems(demo, frame)]
+        settings, defaults, low, high = sweep_settings(demo, np.random.default_rng(SEED))
+        with_message = 0
+        for label, setting in settings:
+            demo.update(**setting)
+            failures += [f"{label}: {p}" for p in demo_problems(demo, frame)]
+            with_message += bool(demo.message_text)
+        presses = 0
+        for where, setting in (("defaults", defaults), ("all at minimum", low), ("all at maximum", high)):
+            for label, button in demo.buttons.items():
+                demo.update(**setting)
+                button.click()
+                presses += 1
+                failures += [f"button {label!r} at {where}: {p}" for p in demo_problems(demo, frame)]
+        sweep_counts[name] = (len(demo.controls), len(settings), presses, with_message)
+        print(f"{name}: drove {len(demo.controls)} controls ({', '.join(demo.controls)}) through "
+              f"{len(settings)} settings and {presses} button presses; a message at {with_message}")
+        assert demo.controls or demo.buttons, f"demo {name!r} has nothing to drive"
+        if failures:
+            pytest.fail(f"{len(failures)} problem(s) in demo {name!r}:\n  " + "\n  ".join(failures[:15])
+                        + (f"\n  ... and {len(failures) - 15} more" if len(failures) > 15 else ""), pytrace=False)
+    finally:
+        plt.close(demo.fig)

@@ -133,7 +133,7 @@ def _step(layers, grads, lr):
 
 
 def _adapt(model, layers, data, lr, steps, xp=onp):
-    """Φ^k: ``steps`` gradient steps of every task on its own data."""
+    """Φ^k: ``steps`` gradient steps of every task on its own data (``xp`` as in ``_forward``)."""
     for _ in range(steps):
         layers = _step(layers, _gradient(model, layers, data, xp)[1], lr)
     return layers

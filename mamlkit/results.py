@@ -44,20 +44,11 @@ def load_sinusoid(path=None):
     """{method: {K: {steps: {"mse": m, "ci95": c}}}} from ``sinusoid.json``, with K and steps as ints.
 
     ``path`` is the file or the folder holding it (default: ``results_dir()``). The file stores K and steps as
-    strings (JSON keys); every entry must have a finite "mse" and "ci95".
+    strings (JSON keys). An MSE of NaN or inf is kept as it is: it records fine-tuning that diverged.
     """
     raw = json.loads(_read(path, "sinusoid.json"))
-    out = {}
-    for method, by_k in raw.items():
-        out[method] = {}
-        for k, by_steps in by_k.items():
-            out[method][int(k)] = {}
-            for steps, entry in by_steps.items():
-                mse, ci = float(entry["mse"]), float(entry["ci95"])
-                if not (onp.isfinite(mse) and onp.isfinite(ci)):
-                    raise ValueError(f"sinusoid.json: {method}, K={k}, steps={steps} is not finite: {entry}")
-                out[method][int(k)][int(steps)] = {"mse": mse, "ci95": ci}
-    return out
+    return {method: {int(k): {int(s): {"mse": float(e["mse"]), "ci95": float(e["ci95"])} for s, e in by_steps.items()}
+                     for k, by_steps in by_k.items()} for method, by_k in raw.items()}
 
 
 def sinusoid_arrays(results, k, methods=METHODS, steps=(0, 1, 5, 10)):
@@ -71,14 +62,21 @@ def sinusoid_arrays(results, k, methods=METHODS, steps=(0, 1, 5, 10)):
 
 
 def sinusoid_markdown(results, ks=(5, 10), methods=METHODS, steps=(0, 1, 5, 10), labels=None):
-    """A markdown table: one row per method, one column per (K, steps), cells "mse ± ci95"."""
+    """A markdown table: one row per method, one column per (K, steps), cells "mse ± ci95" (see ``mse_text``)."""
     labels = labels or {}
     header = ["method"] + [f"K={k}, {s} step{'s' * (s != 1)}" for k in ks for s in steps]
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     for m in methods:
-        cells = [f"{results[m][k][s]['mse']:.3f} ± {results[m][k][s]['ci95']:.3f}" for k in ks for s in steps]
+        cells = [mse_text(results[m][k][s]["mse"], results[m][k][s]["ci95"]) for k in ks for s in steps]
         lines.append("| " + " | ".join([labels.get(m, m)] + cells) + " |")
     return "\n".join(lines)
+
+
+def mse_text(mse, ci):
+    """"0.605 ± 0.054"; "diverged" for a non-finite MSE; powers of ten for a blown-up one (≥ 1000)."""
+    if not onp.isfinite(mse):
+        return "diverged"
+    return f"{mse:.3f} ± {ci:.3f}" if mse < 1e3 else f"{mse:.1e} ± {ci:.1e}"
 
 
 def read_tables(text):

@@ -28,6 +28,7 @@ RUN_TO_RUN = [
     (re.compile(r"\d+(?:\.\d+)?\s*(?:it/s|s/it)"), "<rate>"),
     (re.compile(r"\b0x[0-9a-fA-F]+"), "0x<address>"),
 ]
+ANSI = re.compile(r"\x1b\[[0-9;]*m")
 
 
 def cell_text(cell):
@@ -63,19 +64,23 @@ def test_there_are_notebooks():
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])
 def test_runs_alone_and_twice_alike(path, tmp_path):
     notebook = nbformat.read(alone_in(tmp_path, path), as_version=4)
-    code = [(i, cell) for i, cell in enumerate(notebook.cells) if cell.cell_type == "code"]
-    twice = nbformat.v4.new_notebook(metadata=notebook.metadata, cells=[
-        nbformat.v4.new_code_cell(cell.source, metadata=copy.deepcopy(cell.metadata)) for _ in range(2) for _, cell in code])
+    code = [(i, cell) for i, cell in enumerate(notebook.cells, start=1) if cell.cell_type == "code"]  # from 1
+    twice = nbformat.v4.new_notebook(metadata=notebook.metadata, cells=[  # new cells: new ids, no outputs
+        nbformat.v4.new_code_cell(cell.source, metadata=copy.deepcopy(cell.metadata))
+        for _run in (1, 2) for _, cell in code])
     client = NotebookClient(twice, timeout=CELL_TIMEOUT, kernel_name="python3",
                             resources={"metadata": {"path": str(tmp_path)}})
+    failure = None
     try:
         client.execute()
     except CellExecutionError as err:
+        failure = ANSI.sub("", str(err))
+    if failure is not None:  # (failed outside the except block: the report needs no exception chain)
         failed = next((k for k, cell in enumerate(twice.cells)
-                       if any(o.output_type == "error" for o in cell.get("outputs", []))), None)
-        run = "alone in a fresh kernel" if failed is None or failed < len(code) else "a second time in the same kernel"
-        where = f"cell {code[failed % len(code)][0]}" if failed is not None else "a cell"
-        pytest.fail(f"{path.name}: {where} failed when run {run}:\n{err}", pytrace=False)
+                       if any(o.output_type == "error" for o in cell.get("outputs", []))), 0)
+        run = "alone in a fresh kernel" if failed < len(code) else "a second time in the same kernel"
+        pytest.fail(f"{path.name}: cell {code[failed % len(code)][0]} failed when run {run}:\n{failure}",
+                    pytrace=False)
 
     differences = []
     for k, (index, cell) in enumerate(code):

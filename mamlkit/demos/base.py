@@ -1,13 +1,16 @@
 """``Demo``: controls + one persistent figure + a message line, wired so that errors reach the learner."""
 import contextlib
 import html
+import io
 import traceback
 
 import ipywidgets as widgets
 import matplotlib.pyplot as plt
+import numpy as np
+import PIL.Image
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from IPython import get_ipython
-from IPython.display import clear_output, display
+from IPython.display import Image, display
 
 
 class Demo:
@@ -30,6 +33,12 @@ class Demo:
         # figure an Agg canvas again (the PNG renderer the inline backend uses anyway).
         plt.close(fig)
         FigureCanvasAgg(fig)
+        # Lay the figure out once, then freeze it: the axes never move between redraws (so motion is visible)
+        # and no redraw pays for a tight or constrained layout again.
+        fig.canvas.draw()
+        with contextlib.suppress(RuntimeError):  # an engine that cannot be swapped keeps working, just slower
+            fig.set_layout_engine("none")
+        self._background = None
         self.output = widgets.Output()
         self.message = widgets.HTML()
         self.last_error, self.message_text = None, ""
@@ -93,12 +102,34 @@ class Demo:
             detail = html.escape("".join(traceback.format_exception_only(type(err), err)))
             # the class lets the browser test find callback errors on the page
             self.message.value = f"<pre class='mamlkit-error' style='color:#b00020'>{detail}</pre>"
-        if get_ipython() is None:  # headless (tests, benchmarks): render anyway, so drawing errors surface
-            self.fig.canvas.draw()
-            return
-        with self.output:
-            clear_output(wait=True)
-            display(self.fig)
+        png = self.render_png()  # headless too (tests, benchmarks), so drawing errors and costs are real
+        if get_ipython() is not None:
+            # Replace the Output widget's content in one state update instead of capturing a display into it: a
+            # capture makes a headless client (nbclient, nbval) answer over the shell channel while it awaits the
+            # cell's reply, which now and then stalls until the cell timeout (jupyter/nbclient#312).
+            data, metadata = get_ipython().display_formatter.format(Image(data=png, format="png"))
+            self.output.outputs = ({"output_type": "display_data", "data": data, "metadata": metadata},)
+
+    def render_png(self):
+        """The figure as PNG bytes.
+
+        Artists marked ``animated`` (the ones a slider moves: arrows, points, paths) are drawn over a cached
+        picture of everything else, which is re-rendered only when a non-animated artist changed (matplotlib
+        marks the figure stale then; changes to animated artists do not). Moving a point thus costs a copy of
+        the background plus a few artists instead of a full redraw of every contour.
+        """
+        canvas = self.fig.canvas
+        if self._background is None or self.fig.stale:
+            canvas.draw()  # everything but the animated artists
+            self._background = canvas.copy_from_bbox(self.fig.bbox)
+        else:
+            canvas.restore_region(self._background)
+        animated = [a for ax in self.fig.axes for a in ax.get_children() if a.get_animated()]
+        for artist in sorted(animated, key=lambda a: a.get_zorder()):
+            self.fig.draw_artist(artist)
+        buffer = io.BytesIO()
+        PIL.Image.fromarray(np.asarray(canvas.buffer_rgba())).save(buffer, format="png", compress_level=1)
+        return buffer.getvalue()
 
     def _ipython_display_(self):
         display(self.widget)

@@ -35,6 +35,7 @@ DEFAULTS = {
     "imaml": {"outer": 0.03, "lr": 0.04, "steps": 5, "lam": 2.0},
 }
 LOSS = SoftplusLine.loss
+MAX_STEPS = 10  # the inner-steps sliders' maximum
 
 
 def comparison_tasks(n=10):
@@ -86,11 +87,11 @@ def grid_inner_loop(points, data, lr, lam=0.0):
         phi = phi - lr * (grad(phi, data) + lam * (phi - points))
 
 
-def meta_loss_path(kind, points, tasks, lr, lam=None):
-    """Yield the meta-loss surfaces (1/T) Σ_i L_i(φ_i^k) for k = 0, 1, 2, … of method ``kind``'s inner loop
-    (λ only for iMAML), all tasks in one vectorised pass over the grid."""
+def meta_loss_path(points, tasks, lr, lam=0.0):
+    """Yield the meta-loss surfaces (1/T) Σ_i L_i(φ_i^k) for k = 0, 1, 2, … of the inner loop of rate α with
+    proximal strength λ (0 for plain steps), all tasks in one vectorised pass over the grid."""
     copies, train, test = stack_tasks(tasks, points)
-    for phi in grid_inner_loop(copies, train, lr, lam if kind == "imaml" else 0.0):
+    for phi in grid_inner_loop(copies, train, lr, lam):
         yield LOSS(phi, test).mean(axis=0)
 
 
@@ -104,7 +105,7 @@ def contour_values(kind, points, tasks, lr=None, steps=None, lam=None):
         return sum(LOSS(points, task.train) for task in tasks) / len(tasks)
     if kind.startswith("task"):
         return LOSS(points, tasks[int(kind[4:])].train)
-    return next(islice(meta_loss_path(kind, points, tasks, lr, lam), steps, None))
+    return next(islice(meta_loss_path(points, tasks, lr, lam if kind == "imaml" else 0.0), steps, None))
 
 
 def contour_options():
@@ -148,7 +149,7 @@ def _controls():
             value=d["lr"], min=0.005, max=0.06, step=0.005, readout_format=".3f", description="inner rate α",
             style=style, layout=row_width, continuous_update=False)
         controls[f"{m}_steps"] = widgets.IntSlider(
-            value=d["steps"], min=1, max=10, description="inner steps k", style=style, layout=row_width,
+            value=d["steps"], min=1, max=MAX_STEPS, description="inner steps k", style=style, layout=row_width,
             continuous_update=False)
     controls["imaml_lam"] = widgets.FloatLogSlider(
         value=DEFAULTS["imaml"]["lam"], base=10, min=-2, max=1, step=0.05, description="λ", style=style,
@@ -177,9 +178,10 @@ def meta_gradient_comparison():
     ax.plot(true[:, 0], true[:, 1], "*", color=plotting.COLORS["task"], ms=12, zorder=3)
     for i, (a, b) in enumerate(TRUE_PARAMS):
         ax.annotate(str(i + 1), (a, b), textcoords="offset points", xytext=(6, 4), color=plotting.COLORS["task"])
-    (theta_dot,) = ax.plot([], [], "o", color="black", ms=7, zorder=5)
+    # θ and the arrows move with the sliders: ``animated`` lets Demo redraw them over a cached background.
+    (theta_dot,) = ax.plot([], [], "o", color="black", ms=7, zorder=5, animated=True)
     arrows = {m: ax.quiver([0.0], [0.0], [0.0], [0.0], color=plotting.COLORS[m], angles="xy", scale_units="xy",
-                           scale=1.0, width=0.008, zorder=4) for m in METHODS}
+                           scale=1.0, width=0.008, zorder=4, animated=True) for m in METHODS}
     handles = [Line2D([], [], color=plotting.COLORS[m], lw=3, label=plotting.LABELS[m]) for m in METHODS]
     handles.append(Line2D([], [], ls="", marker="*", ms=10, color=plotting.COLORS["task"], label="task optima"))
     ax.legend(handles=handles, loc="upper left", fontsize=8)
@@ -191,7 +193,13 @@ def meta_gradient_comparison():
     def curvature(theta_a, theta_b):
         return largest_curvature(onp.array([theta_a, theta_b]), tasks)
 
-    paths = {}  # (method, α, λ) → (the generator of its meta-loss surfaces, the surfaces so far)
+    @lru_cache(maxsize=1024)  # moving one method's control recomputes that method's arrow only
+    def method_arrow(method, theta_a, theta_b, outer, lr, steps, lam):
+        return _method_arrow(method, onp.array([theta_a, theta_b]), tasks, outer, lr, steps, lam, curvature)
+
+    # (α, λ) → (the generator of that inner loop's meta-loss surfaces, the surfaces so far); MAML, FOMAML and
+    # Reptile share an inner loop, so they share its surfaces (λ = 0).
+    paths = {}
 
     def surface(kind, lr=None, steps=None, lam=None):
         if kind not in METHODS:
@@ -199,12 +207,17 @@ def meta_gradient_comparison():
         else:
             if len(paths) > 32:  # bound the memory a long session of slider moves can hold
                 paths.clear()
-            path, done = paths.setdefault((kind, lr, lam), (meta_loss_path(kind, points, tasks, lr, lam), []))
+            key = (lr, lam if kind == "imaml" else 0.0)
+            path, done = paths.setdefault(key, (meta_loss_path(points, tasks, *key), []))
             while len(done) <= steps:
                 done.append(next(path))
             values = done[steps]
         # A wildly overshooting inner loop can overflow a few grid points; keep the picture finite.
         return onp.nan_to_num(values, nan=1e6, posinf=1e6)
+
+    # The default inner loops, every step count up front: moving a steps slider then costs no grid work.
+    surface("maml", DEFAULTS["maml"]["lr"], MAX_STEPS)
+    surface("imaml", DEFAULTS["imaml"]["lr"], MAX_STEPS, DEFAULTS["imaml"]["lam"])
 
     def draw(**values):
         theta = onp.array([values["theta_a"], values["theta_b"]])
@@ -217,19 +230,22 @@ def meta_gradient_comparison():
             if state["contour"] is not None:
                 state["contour"].remove()
             z = state["surface"] = surface(*key)
-            state["contour"] = ax.contour(points[0], points[1], z, levels=_levels(z), cmap="viridis",
-                                          linewidths=0.8, zorder=1)
+            # Filled bands rather than lines: as readable, and a far smaller image to send to the browser.
+            state["contour"] = ax.contourf(points[0], points[1], z, levels=_levels(z), cmap="viridis", alpha=0.45,
+                                           extend="both", zorder=1)
             state["key"] = key
-        ax.set_title(f"{labels[kind]}; arrows drawn ×{values['arrow_scale']}", fontsize=10)
+        title = f"{labels[kind]}; arrows drawn ×{values['arrow_scale']}"
+        if ax.get_title() != title:  # only a real change, so that the cached background stays valid
+            ax.set_title(title, fontsize=10)
         theta_dot.set_data([theta[0]], [theta[1]])
         notes = []
         for m in METHODS:
             s = _settings(values, m)
             arrow = None
             if s["on"]:
-                arrow, note = _method_arrow(m, theta, tasks, s, curvature)
+                arrow, note = method_arrow(m, *theta, s["outer"], s["lr"], s["steps"], s["lam"])
                 notes.append(note)
-            state["arrows"][m] = arrow
+            state["arrows"][m] = None if arrow is None else arrow.copy()
             arrows[m].set_offsets(theta[None])
             arrows[m].set_UVC(*(values["arrow_scale"] * arrow if arrow is not None else (0.0, 0.0)))
             arrows[m].set_visible(arrow is not None)
@@ -243,20 +259,21 @@ def meta_gradient_comparison():
     return demo
 
 
-def _method_arrow(method, theta, tasks, s, curvature):
+def _method_arrow(method, theta, tasks, outer, lr, steps, lam, curvature):
     """(Δθ or None, a short note) for one method; degenerate settings give None and say why.
 
-    ``curvature(a, b)`` is h_max at θ = (a, b). Only iMAML's proximal inner loop can overshoot with the sliders'
-    ranges (α ≤ 0.06 and h_max ≤ 28 on the plotted square keep plain steps stable), so only it is checked.
+    ``lam`` is used by iMAML only; ``curvature(a, b)`` is h_max at θ = (a, b). Only iMAML's proximal inner loop
+    can overshoot with the sliders' ranges (α ≤ 0.06 and h_max ≤ 28 on the plotted square keep plain steps
+    stable), so only it is checked.
     """
     name = plotting.LABELS[method]
-    lam = s["lam"] if method == "imaml" else None
-    factor = s["lr"] * (lam + curvature(*theta)) if lam else 0.0
+    lam = lam if method == "imaml" else None
+    factor = lr * (lam + curvature(*theta)) if lam else 0.0
     if factor >= 2.0:
         return None, (f"{name}: hidden, α(λ + h_max) = {factor:.2f} ≥ 2 at θ, so its proximal inner steps "
                       "overshoot and oscillate outwards: lower α or λ")
     try:
-        arrow = update_arrow(method, theta, tasks, s["outer"], s["lr"], s["steps"], lam)
+        arrow = update_arrow(method, theta, tasks, outer, lr, steps, lam)
     except NotPositiveDefiniteError:
         return None, (f"{name}: hidden, I + H/λ is not positive definite at φ* (λ = {lam:.3g} is below "
                       "−λ_min(H)), so conjugate gradient has no valid answer: raise λ")

@@ -66,19 +66,31 @@ def curvature_explorer(n=61):
     ax.set_title(r"$f(x)=\frac{1}{2}(x-\frac{1}{2})^\top C (x-\frac{1}{2}) + g^\top x$, darker is lower", fontsize=9)
     # No colour bar: it would double the time of every redraw; the fixed levels are 0.02 apart.
     cmap, norm = "Blues_r", Normalize(LEVELS[0], LEVELS[-1])
-    arrow = {"angles": "xy", "scale_units": "xy", "scale": 1.0, "width": 0.012, "zorder": 3}
+    # animated: drawn over a cached picture of the contours, so moving θ does not redraw them (Demo.render_png)
+    arrow = {"angles": "xy", "scale_units": "xy", "scale": 1.0, "width": 0.012, "zorder": 3, "animated": True}
     true_arrow = ax.quiver([0.0], [0.0], [0.0], [0.0], color=COLORS["maml"], **arrow)
     free_arrow = ax.quiver([0.0], [0.0], [0.0], [0.0], color=COLORS["fomaml"], **arrow)
-    (dot,) = ax.plot([], [], "o", color="black", zorder=4)
+    (dot,) = ax.plot([], [], "o", color="black", zorder=4, animated=True)
     ax.legend(handles=[
         Line2D([], [], color=COLORS["maml"], lw=3, label=r"$\nabla f = C(\theta-\frac{1}{2})+g$ (with curvature, MAML)"),
         Line2D([], [], color=COLORS["fomaml"], lw=3, label=r"$g$ (curvature dropped, FOMAML)"),
     ], loc="upper center", bbox_to_anchor=(0.5, -0.12), fontsize=9)
     fig.subplots_adjust(bottom=0.24, top=0.93)
-    state = {"contours": []}
+    state = {"contours": [], "curvature": None}
 
     def draw(a, b, c, theta_x, theta_y):
         theta = onp.array([theta_x, theta_y])
+        if state["curvature"] != (a, b, c):  # the contours depend on C only: keep them while θ moves
+            state["curvature"] = (a, b, c)
+            draw_contours(a, b, c)
+        true, first_order = gradients(a, b, c, theta)
+        for quiver, vector in ((true_arrow, true), (free_arrow, first_order)):
+            quiver.set_offsets(theta[None, :])
+            quiver.set_UVC([vector[0]], [vector[1]])
+        dot.set_data([theta_x], [theta_y])
+        return _describe(true, first_order)
+
+    def draw_contours(a, b, c):
         values = quadratic_loss(points, (onp.array([[a, b], [b, c]]), G))
         for artist in state["contours"]:
             artist.remove()
@@ -86,12 +98,6 @@ def curvature_explorer(n=61):
                                          extend="both", zorder=0),
                              ax.contour(points[0], points[1], values, levels=LEVELS, colors="black",
                                         linewidths=0.5, alpha=0.35, zorder=1)]
-        true, first_order = gradients(a, b, c, theta)
-        for quiver, vector in ((true_arrow, true), (free_arrow, first_order)):
-            quiver.set_offsets(theta[None, :])
-            quiver.set_UVC([vector[0]], [vector[1]])
-        dot.set_data([theta_x], [theta_y])
-        return _describe(true, first_order)
 
     def slider(name, description, low, high):
         return widgets.FloatSlider(value=DEFAULTS[name], min=low, max=high, step=0.01, description=description,

@@ -82,7 +82,8 @@ def _panels(titles):
 
 
 def _theta_marker(ax):
-    return ax.plot([], [], "o", ms=8, color="white", mec="black", ls="none", zorder=6, clip_on=False)[0]
+    return ax.plot([], [], "o", ms=8, color="white", mec="black", ls="none", zorder=6, clip_on=False,
+                   animated=True)[0]
 
 
 def _theta_sliders(a, b, continuous_update=True):
@@ -184,14 +185,18 @@ def imaml_implicit_gradient(a=0.5, b=0.5, lam=2.0, n=50, tasks=None):
     tasks = tasks or [bump.task for bump in bump_tasks()]
     points = landscape.grid(EXTENT, n)
     fig, axes = _panels([f"task {i + 1}: $L_{i + 1}(\\phi)$" for i in range(len(tasks))])
-    force = {"angles": "xy", "scale_units": "xy", "scale": 1.0 / FORCE_SCALE, "zorder": 5, "width": 0.012}
-    meta = {"angles": "xy", "scale_units": "xy", "scale": 1.0 / GRAD_SCALE, "zorder": 5, "width": 0.02}
+    # The moving parts are animated: drawn over a cached picture of the contours (Demo.render_png).
+    force = {"angles": "xy", "scale_units": "xy", "scale": 1.0 / FORCE_SCALE, "zorder": 5, "width": 0.012,
+             "animated": True}
+    meta = {"angles": "xy", "scale_units": "xy", "scale": 1.0 / GRAD_SCALE, "zorder": 5, "width": 0.02,
+            "animated": True}
     artists = []
     for i, (ax, task) in enumerate(zip(axes, tasks)):
         values = Bumps.loss(points, task.train)
         ax.contourf(*points, values, levels=_levels(values), cmap=CMAP, zorder=0)
         artists.append({
-            "path": ax.plot([], [], "-o", color="white", mfc=COLORS["imaml"], mec="white", ms=4, lw=1.2, zorder=3)[0],
+            "path": ax.plot([], [], "-o", color="white", mfc=COLORS["imaml"], mec="white", ms=4, lw=1.2, zorder=3,
+                            animated=True)[0],
             "force": ax.quiver([0.0], [0.0], [0.0], [0.0], color=TASK_COLORS[i], **force),
             "pull": ax.quiver([0.0], [0.0], [0.0], [0.0], color="white", **force),
             "grad": ax.quiver([0.0], [0.0], [0.0], [0.0], color=COLORS["imaml"], **meta),

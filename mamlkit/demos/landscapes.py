@@ -65,12 +65,6 @@ def _panels(ncols, titles):
     return fig, axes
 
 
-def _freeze_layout(fig):
-    """Lay the figure out once (constrained layout) and then keep those positions: redraws skip the layout."""
-    fig.canvas.draw()
-    fig.set_layout_engine("none")
-
-
 def _mark_true_lines(ax, which):
     for i in which:
         ax.plot(*TRUE_LINES[i], marker="o", ms=8, color=TASK_COLORS[i], mec="white", mew=1.5, ls="none",
@@ -113,7 +107,6 @@ def build_meta_loss(steps=0, lr=0.01, n=60, max_steps=20):
 
     controls = {"steps": widgets.IntSlider(value=steps, min=0, max=max_steps, description="fine-tuning steps m",
                                            style={"description_width": "initial"})}
-    _freeze_layout(fig)
     demo = Demo(fig, draw, controls, title="Meta-loss landscape of two softplus tasks as fine-tuning steps grow")
     demo.points, demo.pictures, demo.shown, demo.minima = points, pictures, shown, minima  # for the tests
     return demo
@@ -130,9 +123,10 @@ def build_arrows(a=0.35, b=0.55, lr=0.04, n=60):
         ax.contourf(*points, values, levels=LEVELS, norm=NORM, cmap=CMAP, zorder=0, extend="max")
         _mark_true_lines(ax, (i,))
         arrows.append(ax.quiver([0.0], [0.0], [0.0], [0.0], angles="xy", scale_units="xy", scale=1,
-                                color=TASK_COLORS[i], width=0.015, zorder=4, label=f"φ_{i + 1} − θ"))
+                                color=TASK_COLORS[i], width=0.015, zorder=4, label=f"φ_{i + 1} − θ",
+                                animated=True))  # moved by the sliders: drawn over the cached contours
         thetas.append(ax.plot([], [], marker="o", ms=6, color="white", mec="black", ls="none", zorder=5,
-                              label="θ")[0])
+                              label="θ", animated=True)[0])
         ax.legend(loc="upper right", fontsize=7, framealpha=0.8, frameon=True)
 
     def draw(a, b, lr):
@@ -154,7 +148,6 @@ def build_arrows(a=0.35, b=0.55, lr=0.04, n=60):
         "lr": widgets.FloatSlider(value=lr, min=0.01, max=0.05, step=0.005, description="inner lr α",
                                   readout_format=".3f", style=style),
     }
-    _freeze_layout(fig)
     demo = Demo(fig, draw, controls, title="One fine-tuning step on each task: θ → φ_i = θ − α∇L_i(θ)")
     demo.arrows = arrows  # for the tests
     return demo

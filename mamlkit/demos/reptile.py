@@ -51,12 +51,15 @@ def reptile_interpolation(a=0.3, b=0.85, lr=0.015, steps=3, beta=0.5, n=60):
     ax.contourf(*points, values, levels=LEVELS, norm=NORM, cmap=CMAP, zorder=0, extend="max")
     ax.plot(*TRUE_LINE, marker="*", ms=13, color=COLORS["task"], mec="white", ls="none", zorder=3)
     green = COLORS["reptile"]
-    (path_line,) = ax.plot([], [], "-o", color="white", mfc=green, mec="white", ms=5, lw=1.5, zorder=3)
-    (full_line,) = ax.plot([], [], ":", color="white", lw=1.2, zorder=2)
+    # Everything the sliders move is animated: drawn over a cached picture of the contours (Demo.render_png).
+    (path_line,) = ax.plot([], [], "-o", color="white", mfc=green, mec="white", ms=5, lw=1.5, zorder=3,
+                           animated=True)
+    (full_line,) = ax.plot([], [], ":", color="white", lw=1.2, zorder=2, animated=True)
     update = ax.quiver([0.0], [0.0], [0.0], [0.0], angles="xy", scale_units="xy", scale=1, color=green,
-                       width=0.014, zorder=4)
-    (theta_dot,) = ax.plot([], [], "o", ms=8, color="white", mec="black", ls="none", zorder=5, clip_on=False)
-    (new_dot,) = ax.plot([], [], "o", ms=8, color=green, mec="black", ls="none", zorder=5)
+                       width=0.014, zorder=4, animated=True)
+    (theta_dot,) = ax.plot([], [], "o", ms=8, color="white", mec="black", ls="none", zorder=5, clip_on=False,
+                           animated=True)
+    (new_dot,) = ax.plot([], [], "o", ms=8, color=green, mec="black", ls="none", zorder=5, animated=True)
     ax.legend(handles=[
         Line2D([], [], marker="*", ms=10, color=COLORS["task"], ls="none", label="true (a, b)"),
         Line2D([], [], marker="o", color="white", mec="black", ls="none", label="θ"),

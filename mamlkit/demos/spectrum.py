@@ -90,6 +90,10 @@ def hessian_spectrum(amplitude=2.0, phase=onp.pi / 2, k_support=10, n_eigen=6):
                              Line2D([], [], color="grey", ls=":", label=r"top direction $|1-\alpha\lambda_{max}|^k$")],
                     loc="lower left", fontsize=8)
     fig.tight_layout()
+    # Everything draw() changes is animated: redrawn over a cached picture of the axes (Demo.render_png).
+    for artist in (shrink, factor_curve, *factor_dots.values(), *power_lines.values(), *top_lines.values(),
+                   *power_marks.values()):
+        artist.set_animated(True)
 
     def draw(lr, steps):
         shrink.set_width(min(2.0 / lr, lam_axis[1]))  # the span only needs to reach the axis edge

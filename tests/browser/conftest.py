@@ -26,13 +26,15 @@ CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
                  "--disable-sync", "--no-first-run", "--disable-quic"]
 # JupyterLab user settings for the test: render every cell (no windowing, so all outputs are in the page and
-# in the screenshots) and never fetch news or updates (no network; no pop-up over the notebook).
+# in the screenshots), no blank space after the last cell, and never fetch news or updates (no network; no
+# pop-up over the notebook).
 LAB_SETTINGS = {
-    "@jupyterlab/notebook-extension/tracker.jupyterlab-settings": {"windowingMode": "none"},
+    "@jupyterlab/notebook-extension/tracker.jupyterlab-settings": {"windowingMode": "none", "scrollPastEnd": False},
     "@jupyterlab/apputils-extension/notification.jupyterlab-settings": {"fetchNews": "false",
                                                                         "checkForUpdates": False},
 }
 SERVER_START_TIMEOUT = 90  # seconds
+SUMMARY = []  # lines printed at the end of the run: one per notebook tested, notes, or why the test was skipped
 
 
 def in_ci():
@@ -90,6 +92,7 @@ def browser_requirements():
         message = "the browser test needs " + "; and ".join(missing)
         if in_ci():
             pytest.fail(f"{message} (CI is set, so this test must run, not be skipped)", pytrace=False)
+        SUMMARY.append(f"SKIPPED: {message}")  # shown at the end of every run, not only with -rs
         pytest.skip(message)
 
 
@@ -169,9 +172,6 @@ def browser(browser_requirements):
         chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         yield chromium
         chromium.close()
-
-
-SUMMARY = []  # one line per notebook tested (and notes), printed at the end of the run
 
 
 @pytest.fixture(scope="session")

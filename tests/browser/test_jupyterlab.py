@@ -66,6 +66,12 @@ JS_LOG_COUNT = """() => {
     const item = document.querySelector('.jp-LogConsoleStatusItem');
     return item ? Number(item.textContent) || 0 : 0;
 }"""
+# The height of a notebook's content in its scrolling panel: down to the end of the last cell.
+JS_CONTENT_HEIGHT = """panel => {
+    const cells = panel.querySelectorAll('.jp-Cell');
+    const bottom = cells.length ? cells[cells.length - 1].getBoundingClientRect().bottom : 0;
+    return Math.ceil(bottom - panel.getBoundingClientRect().top + panel.scrollTop + 20);
+}"""
 # Where a slider is, for messages: 'cell 13, slider 2 of 15 ("θ: b")' (cells counted from 1, all kinds).
 JS_SLIDER_LABEL = """handle => {
     const cell = handle.closest('.jp-Cell');
@@ -119,13 +125,14 @@ def saved_notebook(page, path):
 
 
 def execution_problems(notebook):
-    """Cells that did not run, ran out of order, or produced an error (from the saved notebook)."""
+    """Cells that did not run, ran out of order, or produced an error (from the saved notebook; cells are
+    counted from 1, markdown cells included, as in the other messages)."""
     problems = []
     code = [cell for cell in notebook.cells if cell.cell_type == "code" and cell.source.strip()]
     counts = [cell.execution_count for cell in code]
     if counts != list(range(1, len(code) + 1)):
         problems.append(f"execution counts {counts}, expected 1..{len(code)} in order (not every cell ran)")
-    for index, cell in enumerate(notebook.cells):
+    for index, cell in enumerate(notebook.cells, start=1):
         for output in cell.get("outputs", []):
             if output.output_type == "error":
                 trace = ANSI.sub("", "\n".join(output.get("traceback", [])))[-1500:]
@@ -224,8 +231,9 @@ def screenshot(page, folder, stem):
     """The whole notebook in images of at most MAX_SHOT px height: the window made as tall as the notebook
     (stem.png), or for a very long notebook one image per screenful (stem-1.png, stem-2.png, ...)."""
     scroller = ".jp-NotebookPanel:not(.lm-mod-hidden) .jp-WindowedPanel-outer"
-    height = page.eval_on_selector(scroller, "e => e.scrollHeight")
-    chrome = page.viewport_size["height"] - page.eval_on_selector(scroller, "e => e.clientHeight")  # menus, toolbar, status bar
+    height = page.eval_on_selector(scroller, JS_CONTENT_HEIGHT)
+    # the window's height less the notebook's: menus, toolbar, status bar
+    chrome = page.viewport_size["height"] - page.eval_on_selector(scroller, "e => e.clientHeight")
     page.set_viewport_size({"width": 1280, "height": min(height + chrome, MAX_SHOT)})
     time.sleep(1)  # let JupyterLab lay the taller window out
     visible = page.eval_on_selector(scroller, "e => e.clientHeight")

@@ -124,6 +124,8 @@ def train(name, iterations):
         "date": datetime.date.today().isoformat(), "script": SCRIPT,
     }
     info.update(safeguards)
+    if "best_iteration" in safeguards:  # the shipped θ is a checkpoint: say how far it was really trained
+        info["iterations_planned"], info["iterations"] = iterations, safeguards["best_iteration"]
     return model, theta, info
 
 
@@ -243,7 +245,7 @@ def markdown(results, infos, failures, args, wall):
     if "best_iteration" in infos.get("imaml", {}):
         info = infos["imaml"]
         stopped = info["stopped_early_at_iteration"]
-        lines += [(f"**iMAML stopped early at meta-iteration {stopped}** of {info['iterations']}: 50 batches in a "
+        lines += [(f"**iMAML stopped early at meta-iteration {stopped}** of {info['iterations_planned']}: 50 batches in a "
                    "row were indefinite or not finite. " if stopped is not None else "")
                   + f"**The iMAML weights and numbers below are its best validation checkpoint, meta-iteration "
                   f"{info['best_iteration']}** (validation: query MSE after {VALIDATION['steps']} steps on "

@@ -245,8 +245,8 @@ def markdown(results, infos, failures, args, wall):
     if "best_iteration" in infos.get("imaml", {}):
         info = infos["imaml"]
         stopped = info["stopped_early_at_iteration"]
-        lines += [(f"**iMAML stopped early at meta-iteration {stopped}** of {info['iterations_planned']}: 50 batches in a "
-                   "row were indefinite or not finite. " if stopped is not None else "")
+        lines += [(f"**iMAML stopped early at meta-iteration {stopped}** of {info['iterations_planned']}: "
+                   "50 batches in a row were indefinite or not finite. " if stopped is not None else "")
                   + f"**The iMAML weights and numbers below are its best validation checkpoint, meta-iteration "
                   f"{info['best_iteration']}** (validation: query MSE after {VALIDATION['steps']} steps on "
                   f"{VALIDATION['n_tasks']} tasks, K = {K_SUPPORT}, seed {VALIDATION['seed']}, every "
@@ -332,7 +332,7 @@ def main(argv=None):
                               if info.get("stopped_early_at_iteration") is not None else "")
                            + (f", best checkpoint {info['best_iteration']}" if "best_iteration" in info else "")
                            + "), "
-                           f"5-shot MSE after 0/1/5/10 steps: " + " / ".join(
+                           "5-shot MSE after 0/1/5/10 steps: " + " / ".join(
                                f"{res['5'][s]['mse']:.3f}" for s in ("0", "1", "5", "10")))
         bar.close()
     wall = time.perf_counter() - start

@@ -3,7 +3,6 @@
 The toy losses in ``tasks`` accept θ of shape (2, ...) and return one value per point, so autograd's
 ``elementwise_grad`` gives every grid point's own gradient in one pass (the points do not interact).
 """
-import autograd.numpy as np
 import numpy as onp
 from autograd import elementwise_grad
 

@@ -12,7 +12,6 @@ Each ``*_grad`` function is the readable reference for one task. ``meta_gradient
 batch of tasks; ``meta_value_and_gradient`` also returns the mean loss the method reports.
 """
 import autograd
-import autograd.numpy as np
 import numpy as onp
 
 from . import batched

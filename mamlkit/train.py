@@ -29,8 +29,8 @@ class DivergenceError(RuntimeError):
 
     def __init__(self, iteration, history, theta):
         super().__init__(
-            f"meta-training diverged at iteration {iteration}: meta-loss {history.loss[-1]!r} or its gradient is not finite; "
-            "lower meta_lr (or the inner lr). The history so far is in .history."
+            f"meta-training diverged at iteration {iteration}: meta-loss {history.loss[-1]!r} or its gradient is "
+            "not finite; lower meta_lr (or the inner lr). The history so far is in .history."
         )
         self.iteration, self.history, self.theta = iteration, history, theta
 

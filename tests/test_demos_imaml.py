@@ -2,17 +2,12 @@
 inner path is the real proximal gradient descent, and the drawn meta-gradient solves (I + H/λ) g = ∇L_test(φ)
 (the query gradient, not the support gradient, on the right)."""
 import autograd
-import matplotlib
+import numpy as np
+import pytest
 
-matplotlib.use("Agg")
-
-import numpy as np  # noqa: E402
-import pytest  # noqa: E402
-from matplotlib import pyplot as plt  # noqa: E402
-
-import mamlkit as mk  # noqa: E402
-from mamlkit import Task, tasks  # noqa: E402
-from mamlkit.demos import imaml  # noqa: E402
+import mamlkit as mk
+from mamlkit import tasks
+from mamlkit.demos import imaml
 
 # Below task 1's hill: with λ = 0.1 the inner loop ends where H has an eigenvalue near −5, so I + H/λ is indefinite.
 INDEFINITE = np.array([0.6, 0.0])
@@ -20,16 +15,12 @@ INDEFINITE = np.array([0.6, 0.0])
 
 @pytest.fixture
 def regularised():
-    demo = imaml.imaml_regularised()
-    yield demo
-    plt.close(demo.fig)
+    return imaml.imaml_regularised()
 
 
 @pytest.fixture
 def implicit():
-    demo = imaml.imaml_implicit_gradient()
-    yield demo
-    plt.close(demo.fig)
+    return imaml.imaml_implicit_gradient()
 
 
 def arrow(quiver):
@@ -158,10 +149,7 @@ def test_meta_gradient_solves_the_system_with_the_query_gradient(problems):
     task = problems["bumps"].task
     lam, theta = 5.0, np.array([0.45, 0.6])
     demo = imaml.imaml_implicit_gradient(a=theta[0], b=theta[1], lam=lam, tasks=[task, task])
-    try:
-        drawn, _ = arrow(demo.artists[0]["grad"])
-    finally:
-        plt.close(demo.fig)
+    drawn, _ = arrow(demo.artists[0]["grad"])
     phi = mk.proximal_adapt(tasks.bumps_loss, theta, task.train, 0.05, 10, lam)
     system = np.eye(2) + mk.hessian(tasks.bumps_loss, phi, task.train) / lam
     query = np.linalg.solve(system, autograd.grad(tasks.bumps_loss)(phi, task.test))

@@ -1,34 +1,25 @@
 """The landscape demos compute the right pictures: the meta-loss Σ_i L_i(U_i^m(θ)) and the arrows θ → U_i(θ),
 drawn with a on the horizontal and b on the vertical axis (article error 9 transposed them)."""
-import matplotlib
+import numpy as np
+import pytest
+from matplotlib.contour import ContourSet
 
-matplotlib.use("Agg")
-
-import numpy as np  # noqa: E402
-import pytest  # noqa: E402
-from matplotlib import pyplot as plt  # noqa: E402
-from matplotlib.contour import ContourSet  # noqa: E402
-
-from mamlkit import adapt, landscape  # noqa: E402
-from mamlkit.demos import landscapes  # noqa: E402
-from mamlkit.demos.base import control_values  # noqa: E402
-from mamlkit.tasks import softplus_line_loss  # noqa: E402
+from mamlkit import adapt, landscape
+from mamlkit.demos import landscapes
+from mamlkit.demos.base import control_values
+from mamlkit.tasks import softplus_line_loss
 
 TRUE = [np.array(t) for t in landscapes.TRUE_LINES]
 
 
 @pytest.fixture(scope="module")
 def meta_demo():
-    demo = landscapes.build_meta_loss()
-    yield demo
-    plt.close(demo.fig)
+    return landscapes.build_meta_loss()
 
 
 @pytest.fixture(scope="module")
 def arrows_demo():
-    demo = landscapes.build_arrows()
-    yield demo
-    plt.close(demo.fig)
+    return landscapes.build_arrows()
 
 
 def test_meta_loss_at_zero_steps_is_the_sum_of_the_task_losses(meta_demo):
@@ -95,7 +86,6 @@ def test_extremes_are_finite_and_axes_fixed(build):
             demo.update(**{name: value})
             assert demo.last_error is None, (name, value, demo.last_error)
             assert [(ax.get_xlim(), ax.get_ylim()) for ax in demo.fig.axes] == limits
-    plt.close(demo.fig)
 
 
 def test_arrow_panels_are_not_transposed(arrows_demo):

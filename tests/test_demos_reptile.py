@@ -1,21 +1,14 @@
 """The Reptile interpolation widget: the article's defaults, the drawn path and update, and its extremes."""
-import matplotlib
+import numpy as np
+import pytest
 
-matplotlib.use("Agg")
-
-import numpy as np  # noqa: E402
-import pytest  # noqa: E402
-from matplotlib import pyplot as plt  # noqa: E402
-
-import mamlkit as mk  # noqa: E402
-from mamlkit.demos import reptile  # noqa: E402
+import mamlkit as mk
+from mamlkit.demos import reptile
 
 
 @pytest.fixture
 def demo():
-    built = reptile.reptile_interpolation()
-    yield built
-    plt.close(built.fig)
+    return reptile.reptile_interpolation()
 
 
 def drawn(demo):

@@ -135,6 +135,16 @@ class Demo:
         display(self.widget)
 
 
+STYLE = {"description_width": "initial"}  # show each control's label in full
+
+
+def theta_sliders(a, b, names=("theta_a", "theta_b"), labels=("a", "b"), continuous_update=True):
+    """Two sliders (step 0.01) placing θ = (a, b) in the unit square of the 2-parameter landscape demos."""
+    return {name: widgets.FloatSlider(value=value, min=0.0, max=1.0, step=0.01, description=f"θ: {label}",
+                                      style=STYLE, continuous_update=continuous_update)
+            for name, value, label in zip(names, (a, b), labels)}
+
+
 def control_values(control, n=3, rng=None):
     """The values a learner can give ``control``, the two extremes first: [low, high, *between].
 

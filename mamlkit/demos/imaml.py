@@ -21,7 +21,7 @@ from ..inner import hessian, inner_path
 from ..meta import NotPositiveDefiniteError, imaml_grad
 from ..plotting import COLORS, figure
 from ..tasks import Bumps
-from .base import Demo
+from .base import STYLE, Demo, theta_sliders
 from .landscapes import grid_argmin
 
 # Bump centres (valley, valley, hill, valley) of the two tasks. Task 1's deep valleys lie on the left, task 2's
@@ -40,7 +40,6 @@ INNER_LR, INNER_STEPS, CG_STEPS = 0.05, 10, 5  # the article's inner loop: 10 gr
 FORCE_SCALE, GRAD_SCALE = 0.1, 1.0
 TASK_COLORS = ("#1f77b4", "#8c564b")  # blue, brown: the two tasks (as in the other two-task landscapes)
 CMAP = "viridis"
-STYLE = {"description_width": "initial"}
 
 
 def bump_tasks():
@@ -84,12 +83,6 @@ def _panels(titles):
 def _theta_marker(ax):
     return ax.plot([], [], "o", ms=8, color="white", mec="black", ls="none", zorder=6, clip_on=False,
                    animated=True)[0]
-
-
-def _theta_sliders(a, b, continuous_update=True):
-    return {name: widgets.FloatSlider(value=value, min=0.0, max=1.0, step=0.01, description=f"θ: {axis}",
-                                      style=STYLE, continuous_update=continuous_update)
-            for name, value, axis in (("theta_a", a, "x"), ("theta_b", b, "y"))}
 
 
 def _levels(values, n=16):
@@ -141,7 +134,7 @@ def imaml_regularised(a=0.5, b=0.5, lam=1.0, n=50):
         return f"λ = {lam:.3g}: {where} (colours: quantiles of each surface)."
 
     controls = {
-        **_theta_sliders(a, b),
+        **theta_sliders(a, b, labels=("x", "y")),
         "lam": widgets.FloatLogSlider(value=lam, base=10, min=-2, max=2, step=0.05, description="λ",
                                       readout_format=".3g", style=STYLE),
         "lam_zero": widgets.Checkbox(value=False, description="λ = 0 (no regulariser)", style=STYLE),
@@ -240,7 +233,7 @@ def imaml_implicit_gradient(a=0.5, b=0.5, lam=2.0, n=50, tasks=None):
 
     # Each redraw runs two inner loops, two Hessians and CG (about 80 gradient evaluations): redraw on release.
     controls = {
-        **_theta_sliders(a, b, continuous_update=False),
+        **theta_sliders(a, b, labels=("x", "y"), continuous_update=False),
         "lam": widgets.FloatLogSlider(value=lam, base=10, min=-1, max=1, step=0.05, description="λ",
                                       readout_format=".3g", style=STYLE, continuous_update=False),
     }

@@ -15,7 +15,7 @@ from .. import landscape
 from ..inner import adapt
 from ..plotting import figure
 from ..tasks import SoftplusLine, softplus_line_loss
-from .base import Demo
+from .base import STYLE, Demo, theta_sliders
 
 TRUE_LINES = ((0.3, 0.05), (0.83, 0.75))
 TASK_COLORS = ("#1f77b4", "#8c564b")  # blue, brown: the two tasks (method colours are kept for methods)
@@ -141,12 +141,10 @@ def build_arrows(a=0.35, b=0.55, lr=0.04, n=60):
                  f"{line.loss(phi, line.data):.3f}" for i, (line, phi) in enumerate(zip(lines, phis))]
         return f"θ = ({a:.2f}, {b:.2f}), α = {lr:.3f}: " + "; ".join(parts)
 
-    style = {"description_width": "initial"}
     controls = {
-        "a": widgets.FloatSlider(value=a, min=0.0, max=1.0, step=0.01, description="θ: a", style=style),
-        "b": widgets.FloatSlider(value=b, min=0.0, max=1.0, step=0.01, description="θ: b", style=style),
+        **theta_sliders(a, b, names=("a", "b")),
         "lr": widgets.FloatSlider(value=lr, min=0.01, max=0.05, step=0.005, description="inner lr α",
-                                  readout_format=".3f", style=style),
+                                  readout_format=".3f", style=STYLE),
     }
     demo = Demo(fig, draw, controls, title="One fine-tuning step on each task: θ → φ_i = θ − α∇L_i(θ)")
     demo.arrows = arrows  # for the tests

@@ -16,7 +16,7 @@ from ..inner import hessian, inner_path
 from ..meta import reptile_grad
 from ..plotting import COLORS, figure
 from ..tasks import SoftplusLine
-from .base import Demo
+from .base import STYLE, Demo, theta_sliders
 from .landscapes import CMAP, LEVELS, NORM  # the course's softplus-landscape colours (loss 0 to 16)
 
 TRUE_LINE = (0.5, 0.05)
@@ -93,10 +93,9 @@ def reptile_interpolation(a=0.3, b=0.85, lr=0.015, steps=3, beta=0.5, n=60):
             message += " Part of the path leaves the picture."
         return message
 
-    style = {"description_width": "initial"}
+    style = STYLE
     controls = {
-        "theta_a": widgets.FloatSlider(value=a, min=0.0, max=1.0, step=0.01, description="θ: a", style=style),
-        "theta_b": widgets.FloatSlider(value=b, min=0.0, max=1.0, step=0.01, description="θ: b", style=style),
+        **theta_sliders(a, b),
         "lr": widgets.FloatSlider(value=lr, min=0.01, max=0.05, step=0.001, readout_format=".3f",
                                   description="inner lr α", style=style),
         "steps": widgets.IntSlider(value=steps, min=1, max=5, description="inner steps k", style=style),

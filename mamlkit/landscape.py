@@ -3,6 +3,8 @@
 The toy losses in ``tasks`` accept θ of shape (2, ...) and return one value per point, so autograd's
 ``elementwise_grad`` gives every grid point's own gradient in one pass (the points do not interact).
 """
+import itertools
+
 import numpy as onp
 from autograd import elementwise_grad
 
@@ -20,14 +22,23 @@ def grid(extent=(0.0, 1.0, 0.0, 1.0), n=60):
     return onp.stack(onp.meshgrid(xs, ys))
 
 
+def grid_inner_path(loss, points, data, lr, lam=0.0):
+    """Yield φ⁰ = θ, φ¹, φ², … at every point θ of ``points`` (shape (2, ...)): φ ← φ − α (∇L(φ; data) + λ(φ − θ)).
+
+    λ = 0 gives plain fine-tuning steps U; λ > 0 iMAML's proximal inner loop (``meta.proximal_adapt``). A
+    generator, so that pictures for several step counts share the iterates instead of restarting from θ.
+    """
+    grad = elementwise_grad(loss)
+    phi = onp.array(points, dtype=float)  # a copy: the caller's grid is never handed back to be changed
+    while True:
+        yield phi
+        phi = phi - lr * (grad(phi, data) + lam * (phi - points))
+
+
 def grid_adapt(loss, points, data, lr, steps):
     """U^m applied at every point of ``points`` (shape (2, ...)): φ ← φ − α ∇L(φ; data), m times."""
     lr, steps = check_rate(lr), check_steps(steps)
-    grad = elementwise_grad(loss)
-    points = onp.array(points, dtype=float)  # a copy: the caller's grid is never handed back to be changed
-    for _ in range(steps):
-        points = points - lr * grad(points, data)
-    return points
+    return next(itertools.islice(grid_inner_path(loss, points, data, lr), steps, None))
 
 
 def grid_meta_loss(loss, tasks, points, lr, steps):

@@ -35,6 +35,18 @@ def test_grid_adapt_equals_adapt_at_every_point(loss, data, steps):
                                        rtol=1e-12, atol=1e-15)
 
 
+@pytest.mark.parametrize("loss, data", [(tasks.softplus_line_loss, LINES[0].data), (tasks.bumps_loss, BUMPS.data)],
+                         ids=["softplus", "bumps"])
+def test_grid_inner_path_with_lambda_is_the_proximal_inner_loop_at_every_point(loss, data):
+    points = landscape.grid((0.0, 1.0, 0.0, 1.0), 3)
+    path = landscape.grid_inner_path(loss, points, data, 0.05, lam=2.0)
+    for steps, phi in zip(range(4), path):
+        for i in range(3):
+            for j in range(3):
+                expected = mk.proximal_adapt(loss, points[:, i, j], data, 0.05, steps, 2.0)
+                np.testing.assert_allclose(phi[:, i, j], expected, rtol=1e-12, atol=1e-15)
+
+
 def test_grid_meta_loss_is_the_sum_of_each_task_loss_after_adaptation():
     points = landscape.grid((0.0, 1.0, 0.0, 1.0), 3)
     task_list = [line.task for line in LINES]

@@ -15,7 +15,6 @@ from itertools import islice
 
 import ipywidgets as widgets
 import numpy as onp
-from autograd import elementwise_grad
 from matplotlib.lines import Line2D
 
 from .. import landscape, plotting
@@ -74,24 +73,11 @@ def stack_tasks(tasks, points):
     return copies, stack([t.train for t in tasks]), stack([t.test for t in tasks])
 
 
-def grid_inner_loop(points, data, lr, lam=0.0):
-    """Yield φ⁰ = θ, φ¹, φ², … at every grid point θ, with φ ← φ − α (∇L(φ) + λ (φ − θ)).
-
-    λ > 0 is iMAML's proximal inner loop; λ = 0 plain gradient descent (k steps = ``landscape.grid_adapt``).
-    A generator, so that a deeper step count continues from the iterates already computed.
-    """
-    grad = elementwise_grad(LOSS)
-    phi = points
-    while True:
-        yield phi
-        phi = phi - lr * (grad(phi, data) + lam * (phi - points))
-
-
 def meta_loss_path(points, tasks, lr, lam=0.0):
     """Yield the meta-loss surfaces (1/T) Σ_i L_i(φ_i^k) for k = 0, 1, 2, … of the inner loop of rate α with
     proximal strength λ (0 for plain steps), all tasks in one vectorised pass over the grid."""
     copies, train, test = stack_tasks(tasks, points)
-    for phi in grid_inner_loop(copies, train, lr, lam):
+    for phi in landscape.grid_inner_path(LOSS, copies, train, lr, lam):
         yield LOSS(phi, test).mean(axis=0)
 
 

@@ -38,12 +38,9 @@ def meta_loss_grids(loss, tasks, points, lr, max_steps):
     equals ``landscape.grid_meta_loss(loss, tasks, points, lr, m)``'s per-task values (the summed meta-loss
     Σ_i L_i(U_i^m(θ)) is the sum over axis 1).
     """
-    adapted = [points] * len(tasks)
-    grids = []
-    for _ in range(max_steps + 1):
-        grids.append([loss(phi, task.test) for phi, task in zip(adapted, tasks)])
-        adapted = [landscape.grid_adapt(loss, phi, task.train, lr, 1) for phi, task in zip(adapted, tasks)]
-    return onp.array(grids)
+    paths = [landscape.grid_inner_path(loss, points, task.train, lr) for task in tasks]
+    return onp.array([[loss(next(path), task.test) for path, task in zip(paths, tasks)]
+                      for _ in range(max_steps + 1)])
 
 
 def grid_argmin(points, values):

@@ -255,16 +255,35 @@ def conjugate_gradient_rows(matvec, b, steps, tol=1e-12):
 BATCHED = {"pretrain": pretrain, "maml": maml, "fomaml": fomaml, "reptile": reptile, "imaml": imaml}
 
 
-def value_and_gradient(method, loss, theta, tasks, **hyper):
-    """(mean loss, mean meta-gradient) of ``method`` over ``tasks`` by the vectorised path, or None when it does
-    not apply (``loss`` is not an MLP's bound ``loss`` method, or the tasks' arrays differ in shape).
-    Arguments are assumed checked (``meta.meta_value_and_gradient`` does it)."""
+def model_and_batch(loss, tasks):
+    """(MLP, Batch) when the vectorised path applies to ``loss`` and ``tasks``, else None: ``loss`` must be an MLP's
+    bound ``loss`` method and the tasks (x, y) arrays of equal shapes that fit the MLP's input and output sizes."""
     model = mlp_of(loss)
-    if model is None:
-        return None
-    if method in ("pretrain", "reptile") and any(task.train is task.test for task in tasks):
-        return None  # joint_data takes such a task's data once; ``joint`` here always concatenates
-    batch = stack(tasks)
+    batch = None if model is None else stack(tasks)
     if batch is None or any(x.shape[-1] != model.sizes[0] or y.shape[-1] != model.sizes[-1] for x, y in batch):
         return None
+    return model, batch
+
+
+def value_and_gradient(method, loss, theta, tasks, **hyper):
+    """(mean loss, mean meta-gradient) of ``method`` over ``tasks`` by the vectorised path, or None when it does
+    not apply (see ``model_and_batch``). Arguments are assumed checked (``meta.meta_value_and_gradient`` does it)."""
+    if method in ("pretrain", "reptile") and any(task.train is task.test for task in tasks):
+        return None  # joint_data takes such a task's data once; ``joint`` here always concatenates
+    found = model_and_batch(loss, tasks)
+    if found is None:
+        return None
+    model, batch = found
     return BATCHED[method](model, theta, batch, **hyper)
+
+
+def adaptation_curve(model, theta, batch, lr, max_steps):
+    """Query losses L(φ_t^s; D_te,t) of every task after s = 0..max_steps plain steps φ ← φ − α ∇L(φ; D_tr,t),
+    as an array (T, max_steps + 1): ``evaluate.adaptation_curve`` for all tasks at once."""
+    layers, curve = unpack(model, theta), []
+    for step in range(max_steps + 1):
+        out = _forward(model, layers, batch.test[0], onp)[0]
+        curve.append(onp.mean((out - batch.test[1]) ** 2, axis=(-2, -1)))
+        if step < max_steps:
+            layers = _step(layers, _gradient(model, layers, batch.train, onp)[1], lr)
+    return onp.stack(curve, axis=1)

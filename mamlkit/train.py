@@ -36,14 +36,15 @@ class DivergenceError(RuntimeError):
 
 
 def meta_train(method, loss, theta, sample_tasks, iterations, meta_batch, meta_lr, optimizer="adam", seed=0,
-               progress=True, **hyper):
+               progress=True, callback=None, **hyper):
     """Meta-train θ: at each iteration t draw B = ``meta_batch`` tasks τ_1..τ_B = sample_tasks(rng, B) and step
 
         θ ← Opt(θ, ḡ),  ḡ = (1/B) Σ_i g_method(θ; τ_i)    (see ``meta_gradient``; ``hyper`` are its lr, steps, …)
 
     with Opt = Adam or plain SGD (for Reptile, SGD with rate β is its θ ← θ + β(φ̄ − θ)). The random generator is
-    seeded with ``seed``, so a run is reproducible. Returns (θ, History). A non-finite loss or gradient raises
-    ``DivergenceError`` carrying the history so far.
+    seeded with ``seed``, so a run is reproducible. ``callback(θ_t, t)``, if given, sees θ after t updates for
+    t = 0 … iterations − 1 (to keep checkpoints; the final θ is the return value). Returns (θ, History). A
+    non-finite loss or gradient raises ``DivergenceError`` carrying the history so far.
     """
     hyper = check_hyper(method, hyper)
     theta = check_theta(theta)
@@ -69,9 +70,13 @@ def meta_train(method, loss, theta, sample_tasks, iterations, meta_batch, meta_l
             bar.set_postfix(loss=f"{value:.3f}")
         return grad
 
+    def observe(current, iteration, _grad):  # autograd's optimisers call this before update number iteration + 1
+        if callback is not None:
+            callback(current, iteration)
+
     if optimizer == "adam":
-        theta = adam(batch_gradient, theta, num_iters=iterations, step_size=meta_lr)
+        theta = adam(batch_gradient, theta, callback=observe, num_iters=iterations, step_size=meta_lr)
     else:
-        theta = sgd(batch_gradient, theta, num_iters=iterations, step_size=meta_lr, mass=0.0)
+        theta = sgd(batch_gradient, theta, callback=observe, num_iters=iterations, step_size=meta_lr, mass=0.0)
     bar.close()
     return theta, history

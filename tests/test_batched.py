@@ -146,3 +146,26 @@ def test_conjugate_gradient_rows_raises_for_an_indefinite_row():
     rhs = np.array([[1.0, 1.0], [1.0, 1.0]])
     with pytest.raises(mk.NotPositiveDefiniteError, match="task 1"):
         batched.conjugate_gradient_rows(lambda v: np.einsum("tij,tj->ti", matrices, v), rhs, 2)
+
+
+@pytest.mark.parametrize("activation", ["relu", "tanh"])
+def test_batched_adaptation_curve_equals_the_per_task_loop(activation):
+    """evaluate.adaptation_curve takes the batched path for an MLP; it equals adapting one task at a time."""
+    model, theta, task_list = sinusoid_setup(activation)
+    assert batched.model_and_batch(model.loss, task_list) is not None
+    curves = mk.evaluate.adaptation_curve(model.loss, theta, task_list, 0.01, max_steps=6)
+    for t, task in enumerate(task_list):
+        for s in (0, 1, 6):
+            phi = mk.adapt(model.loss, theta, task.train, 0.01, s)
+            assert curves[t, s] == pytest.approx(model.loss(phi, task.test), rel=TOL, abs=TOL)
+
+
+def test_adaptation_curve_of_ragged_tasks_falls_back_to_the_loop():
+    model, theta, task_list = sinusoid_setup()
+    ragged = task_list[:2] + [tasks.Sinusoid().sample(np.random.default_rng(3), 5, 10)]
+    assert batched.model_and_batch(model.loss, ragged) is None
+    curves = mk.evaluate.adaptation_curve(model.loss, theta, ragged, 0.01, max_steps=2)
+    np.testing.assert_allclose(curves[:2], mk.evaluate.adaptation_curve(model.loss, theta, task_list[:2], 0.01, 2),
+                               rtol=1e-10)
+    phi = mk.adapt(model.loss, theta, ragged[2].train, 0.01, 2)
+    assert curves[2, 2] == pytest.approx(model.loss(phi, ragged[2].test), rel=1e-12)

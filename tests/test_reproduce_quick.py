@@ -51,9 +51,13 @@ def test_quick_run_writes_results_and_weights_only_where_told(tmp_path):
         with np.load(weights / f"{method}.npz") as f:
             info = json.loads(str(f["info"]))
             assert f["theta"].shape == (1761,) and np.all(np.isfinite(f["theta"]))
-            assert tuple(f["sizes"]) == (1, 40, 40, 1) and str(f["activation"]) == "relu"
+            assert tuple(f["sizes"]) == (1, 40, 40, 1)
+            assert str(f["activation"]) == ("tanh" if method == "imaml" else "relu")
         assert info["script"] == "benchmarks/reproduce_sinusoid.py"
-        if "best_iteration" in info:  # iMAML ships its best checkpoint: the info says how far that was trained
-            assert info["iterations_planned"] == 30 and info["iterations"] == info["best_iteration"] <= 30
-        else:
-            assert info["iterations"] == 30
+        # the shipped θ is the checkpoint with the best validation score; the info says which and how it scored
+        assert info["iterations_planned"] == 30 and info["iterations_run"] <= 30
+        scores = dict(info["validation"]["scores"])
+        assert info["iterations"] in scores and scores[info["iterations"]] == info["validation"]["score"]
+        assert info["validation"]["score"] == min(v for v in scores.values() if v is not None)
+        assert info["iterations_run"] in scores and info["last_iterate"]["iteration"] == info["iterations_run"]
+    assert "### Checkpoint selection" in page

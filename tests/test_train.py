@@ -60,6 +60,19 @@ def test_every_method_trains_with_sgd_as_theta_minus_rate_times_mean_gradient(me
     np.testing.assert_allclose(history.loss, losses, rtol=1e-12)
 
 
+@pytest.mark.parametrize("optimizer", ["adam", "sgd"])
+def test_callback_sees_theta_after_each_number_of_updates(optimizer):
+    """callback(θ_t, t) gets θ after t updates: θ_0 is the start, θ_t is what a t-iteration run returns."""
+    seen = []
+    final, _ = mk.meta_train("maml", MODEL.loss, THETA0, FAMILY.sampler(10, 10), 4, 2, 1e-2, optimizer=optimizer,
+                             seed=5, progress=False, callback=lambda th, t: seen.append((t, np.array(th))), **INNER)
+    assert [t for t, _ in seen] == [0, 1, 2, 3]
+    np.testing.assert_array_equal(seen[0][1], THETA0)
+    for t in (1, 3):
+        np.testing.assert_array_equal(seen[t][1], train(iterations=t, optimizer=optimizer, seed=5)[0])
+    assert not np.array_equal(seen[3][1], final)
+
+
 def test_adam_is_the_standard_adam_update():
     """m ← β₁m + (1−β₁)g, v ← β₂v + (1−β₂)g², θ ← θ − η m̂/(√v̂ + ε), bias-corrected, β = (0.9, 0.999), ε = 1e-8."""
     theta, _ = train("fomaml", iterations=3, meta_lr=0.01, seed=2)

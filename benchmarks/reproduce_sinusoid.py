@@ -278,17 +278,19 @@ def _number(value):
     return f"{value:.3f}" if onp.isfinite(value) and value < 1e6 else "∞"
 
 
-def markdown(results, infos, failures, args, wall):
-    """The results page: settings, the 5-shot table beside the paper, then every K."""
+def markdown(results, infos, failures, args, wall, earlier=()):
+    """The results page: settings, the 5-shot table beside the paper, then every K (``earlier``: methods whose
+    results were kept from an earlier run)."""
     lines = [
         "# Sinusoid regression: MAML paper setting, reproduced", "",
         f"Made by `{SCRIPT}{' --quick' if args.quick else ''}` (initialisation seed {args.init_seed}, task "
         f"batches seed {args.init_seed + 1}) on {datetime.date.today().isoformat()}; "
         f"{versions()}; machine: {os.cpu_count()} cores ({platform.machine()}, {platform.processor() or 'cpu'}), "
         f"shared with other jobs (load average at the end {os.getloadavg()[0]:.1f}). "
-        f"Whole script: {wall / 60:.1f} min wall time with {args.jobs} worker processes"
-        + (f" for {', '.join(args.methods)} only; the other methods' results and times come from an earlier run "
-           "of this script (see their weights' info)" if set(args.methods) != set(SETTINGS) else "") + ".", "",
+        f"Whole script: {wall / 60:.1f} min wall time with {args.jobs} worker process{'es' * (args.jobs != 1)}"
+        + (f" for {', '.join(args.methods)} only" if set(args.methods) != set(SETTINGS) else "")
+        + (f"; the results and times of {', '.join(earlier)} come from an earlier run of this script (see their "
+           "weights' info)" if earlier else "") + ".", "",
     ]
     if args.quick:
         lines += ["**QUICK SMOKE RUN** (few iterations, few held-out tasks): not the reproduction.", ""]
@@ -417,15 +419,16 @@ def main(argv=None):
 
     out = pathlib.Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
+    earlier = []
     if set(args.methods) != set(SETTINGS) and (out / "sinusoid.json").exists():
         # A partial rerun (--methods) keeps the other methods' committed results and reads their weights' info.
         for name, res in json.loads((out / "sinusoid.json").read_text()).items():
             if name not in results and name not in failures:
-                results[name] = res
+                results[name], earlier = res, earlier + [name]
                 infos[name] = json.loads(str(onp.load(pathlib.Path(args.weights_dir) / f"{name}.npz")["info"]))
     ordered = {name: results[name] for name in ORDER if name in results}
     (out / "sinusoid.json").write_text(json.dumps(ordered, indent=1) + "\n")
-    (out / "sinusoid.md").write_text(markdown(ordered, infos, failures, args, wall))
+    (out / "sinusoid.md").write_text(markdown(ordered, infos, failures, args, wall, earlier))
     print(f"wrote {out / 'sinusoid.json'}, {out / 'sinusoid.md'} and weights in {args.weights_dir}; "
           f"whole script {wall / 60:.1f} min")
     return 1 if failures else 0

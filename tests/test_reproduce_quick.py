@@ -61,3 +61,23 @@ def test_quick_run_writes_results_and_weights_only_where_told(tmp_path):
         assert info["validation"]["score"] == min(v for v in scores.values() if v is not None)
         assert info["iterations_run"] in scores and info["last_iterate"]["iteration"] == info["iterations_run"]
     assert "### Checkpoint selection" in page
+
+
+def test_partial_runs_say_which_results_are_their_own(tmp_path):
+    """--methods trains only those; a later partial run into the same folder keeps the earlier results and says so."""
+    def run(method, seed):
+        proc = subprocess.run(
+            [sys.executable, str(SCRIPT), "--quick", "--iterations", "10", "--n-tasks", "10", "--jobs", "1",
+             "--methods", method, "--init-seed", str(seed), "--out", str(tmp_path), "--weights-dir", str(tmp_path)],
+            cwd=ROOT, capture_output=True, text=True, timeout=600)
+        assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+        return (tmp_path / "sinusoid.md").read_text()
+
+    page = run("maml", 3)
+    assert "1 worker process for maml only." in page and "earlier run" not in page
+    assert "initialisation seed 3, task batches seed 4" in page
+    page = run("fomaml", 3)
+    assert "for fomaml only; the results and times of maml come from an earlier run" in page
+    assert list(json.loads((tmp_path / "sinusoid.json").read_text())) == ["maml", "fomaml"]
+    with np.load(tmp_path / "maml.npz") as f:
+        assert json.loads(str(f["info"]))["init_seed"] == 3

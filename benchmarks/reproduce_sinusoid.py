@@ -30,7 +30,9 @@ meta-rate it can sit where a few 5-point tasks diverge under plain gradient step
 
 All models are then scored the way the paper's code does: on the same 600 held-out tasks (seed 1) per K, fine-tune
 with plain gradient steps of α = 0.01 on the K = 5, 10, 20 support points and measure the MSE on 100 query points
-per task after 0, 1, 5, 10 steps (``evaluate.adaptation_curve``), reported as mean ± 1.96·std/√600.
+per task after 0, 1, 5, 10 steps (``evaluate.adaptation_curve``), reported as mean ± 1.96·std/√600. The two
+models the paper reports (pretrained and MAML) are also scored on 30 more draws of 600 5-shot test tasks (seeds
+100–129, ``other_draws``): one task that diverges can move a draw's mean, so sinusoid.md shows how far it moves.
 
 Writes <out>/sinusoid.json ({method: {K: {steps: {"mse", "ci95"}}}}), <out>/sinusoid.md (the table beside the
 paper's numbers) and the weights <weights-dir>/<method>.npz (``mamlkit.zoo.save``). Methods train in parallel
@@ -69,6 +71,7 @@ INIT_SEED = 0
 LAM = 50.0
 VALIDATION = {"steps": ("1", "5", "10"), "seed": 2, "checkpoints": 28}  # the EVAL grid, on other tasks
 EVAL = {"n_tasks": 600, "k_query": 100, "shots": (5, 10, 20), "steps": (0, 1, 5, 10), "lr": 0.01, "seed": 1}
+DRAWS = {"n_draws": 30, "first_seed": 100}  # more draws of the 5-shot test set, for the methods the paper reports
 # name: (meta_train method, optimizer, meta_lr, inner hyperparameters, what the outer rate does)
 SETTINGS = {
     "imaml": ("imaml", "adam", 1e-4, {"lr": 0.005, "steps": 10, "lam": LAM, "cg_steps": 5}, "constant"),
@@ -218,22 +221,37 @@ def train_redrawing(model, theta, sampler, iterations, meta_lr, seed, inner, cal
     return theta, history, state
 
 
+def heldout_curves(model, theta, shots, n_tasks, seed):
+    """Query MSE after 0..10 plain steps on ``n_tasks`` held-out tasks of K = ``shots`` drawn with ``seed``."""
+    heldout = tasks.Sinusoid().heldout(n_tasks, shots, EVAL["k_query"], seed=seed)
+    with onp.errstate(all="ignore"):  # a diverging task overflows; its MSE is then inf or nan
+        return evaluate.adaptation_curve(model.loss, theta, heldout, EVAL["lr"], max(EVAL["steps"]))
+
+
 def evaluate_model(model, theta, n_tasks, seed=EVAL["seed"]):
     """{K: {steps: {"mse", "ci95"}}} on ``n_tasks`` held-out tasks per K (seed 1 unless told), K and steps as strings."""
     table = {}
     for shots in EVAL["shots"]:
-        heldout = tasks.Sinusoid().heldout(n_tasks, shots, EVAL["k_query"], seed=seed)
-        with onp.errstate(all="ignore"):  # a diverging task overflows; its MSE is then inf or nan
-            curves = evaluate.adaptation_curve(model.loss, theta, heldout, EVAL["lr"], max(EVAL["steps"]))
-        mean, ci = evaluate.mean_ci95(curves)
+        mean, ci = evaluate.mean_ci95(heldout_curves(model, theta, shots, n_tasks, seed))
         table[str(shots)] = {str(s): {"mse": float(mean[s]), "ci95": float(ci[s])} for s in EVAL["steps"]}
     return table
+
+
+def other_draws(model, theta, n_tasks, n_draws):
+    """The 5-shot mean MSE after 1, 5 and 10 steps on ``n_draws`` more sets of ``n_tasks`` test tasks (seeds 100,
+    101, …): how far the number the paper reports, one draw's mean, moves from one draw of tasks to the next.
+    A draw whose mean is not finite (some task diverged to overflow) is stored as None."""
+    seeds = range(DRAWS["first_seed"], DRAWS["first_seed"] + n_draws)
+    means = [heldout_curves(model, theta, 5, n_tasks, seed).mean(axis=0) for seed in seeds]
+    return {"seed_range": [seeds[0], seeds[-1]], "tasks": n_tasks,
+            "mse": {s: [float(m[int(s)]) if onp.isfinite(m[int(s)]) else None for m in means]
+                    for s in VALIDATION["steps"]}}
 
 
 def run_method(job):
     """Worker: train, save the selected weights, evaluate them and the last iterate. Returns (name, results, info)
     or (name, None, error text)."""
-    name, iterations, n_tasks, weights_dir, init_seed = job
+    name, iterations, n_tasks, weights_dir, init_seed, n_draws = job
     try:
         model, theta, last, info = train(name, iterations, n_tasks, init_seed)
     except Exception as err:  # noqa: BLE001 - report the failure, keep the other methods' results
@@ -243,6 +261,8 @@ def run_method(job):
     info["eval_wall_time_s"] = round(time.perf_counter() - start, 1)
     info["heldout_5shot_mse"] = {s: results["5"][s]["mse"] for s in results["5"]}
     info["last_iterate"] = {"iteration": info["iterations_run"], "heldout": evaluate_model(model, last, n_tasks)}
+    if name in published.MAML_SINUSOID_5SHOT:
+        info["other_draws"] = other_draws(model, theta, n_tasks, n_draws)
     zoo.save(name, model, theta, info, directory=weights_dir)
     return name, results, info
 
@@ -269,6 +289,32 @@ def versions():
 def _number(value):
     """An MSE for the tables: three decimals, or ∞ beyond 1e6 (a diverged adaptation)."""
     return f"{value:.3f}" if onp.isfinite(value) and value < 1e6 else "∞"
+
+
+def draw_spread_lines(results, infos):
+    """The table of ``other_draws``: where the seed-1 draw and the paper's number sit among other draws of tasks."""
+    reported = [name for name in ORDER if "other_draws" in infos.get(name, {}) and name in results]
+    if not reported:
+        return []
+    draws = infos[reported[0]]["other_draws"]
+    first, last = draws["seed_range"]
+    lines = ["", "### How far one draw of test tasks moves", "",
+             (f"The paper's numbers and ours are each the mean over one draw of test tasks ({EVAL['n_tasks']} in the "
+              f"paper, {draws['tasks']} here). The same weights were scored on {last - first + 1} more draws of "
+              f"{draws['tasks']} 5-shot tasks (seeds {first}–{last}). "
+              "The mean over tasks is a heavy-tailed statistic: one task whose support-set Hessian puts plain steps "
+              "past 2/α can move a whole draw's mean (∞: some task overflowed)."), "",
+             ("| method | steps | paper | the draw above (seed 1) | median of the other draws | 10th–90th percentile "
+              "| other draws at or below the paper |"), "|---|---|---|---|---|---|---|"]
+    for name in reported:
+        paper = published.MAML_SINUSOID_5SHOT[name]
+        for steps, values in infos[name]["other_draws"]["mse"].items():
+            values = onp.array([onp.inf if v is None else v for v in values])
+            low, high = onp.percentile(values, [10, 90], method="nearest")  # draws, not interpolations
+            lines.append(f"| {name} | {steps} | {paper[int(steps)]:.2f} | {_number(results[name]['5'][steps]['mse'])} "
+                         f"| {_number(onp.median(values))} | {_number(low)}–{_number(high)} | "
+                         f"{int(onp.sum(values <= paper[int(steps)]))} of {values.size} |")
+    return lines
 
 
 def markdown(results, infos, failures, args, wall, earlier=()):
@@ -341,6 +387,7 @@ def markdown(results, infos, failures, args, wall, earlier=()):
         cells = [f"{row[s]['mse']:.3f} ± {row[s]['ci95']:.3f}" for s in ("1", "5", "10")]
         cells += [f"{paper[s]:.2f}" if s in paper else "–" for s in (1, 5, 10)]
         lines.append(f"| {name} | " + " | ".join(cells) + " |")
+    lines += draw_spread_lines(results, infos)
     lines += ["", "### Every K", "", "| method | K | " + " | ".join(f"{s} steps" for s in EVAL["steps"]) + " |",
               "|---|---|" + "---|" * len(EVAL["steps"])]
     for name in ORDER:
@@ -357,6 +404,8 @@ def main(argv=None):
     parser.add_argument("--iterations", type=int, default=None, help=f"meta-iterations per method ({ITERATIONS})")
     parser.add_argument("--n-tasks", type=int, default=None, help=f"held-out tasks per K ({EVAL['n_tasks']})")
     parser.add_argument("--methods", nargs="+", default=list(SETTINGS), choices=list(SETTINGS))
+    parser.add_argument("--draws", type=int, default=None,
+                        help=f"other draws of the 5-shot test tasks for pretrained and MAML ({DRAWS['n_draws']})")
     parser.add_argument("--jobs", type=int, default=2, help="worker processes")
     parser.add_argument("--out", default=str(ROOT / "benchmarks" / "results"), help="folder for the results")
     parser.add_argument("--weights-dir", default=str(zoo.WEIGHTS), help="folder for the <method>.npz weights")
@@ -372,13 +421,17 @@ def main(argv=None):
                              schedule)
     args.iterations = args.iterations or (200 if args.quick else ITERATIONS)
     args.n_tasks = args.n_tasks or (50 if args.quick else EVAL["n_tasks"])
+    if args.draws is None:
+        args.draws = 3 if args.quick else DRAWS["n_draws"]
+    if args.draws < 1:
+        parser.error(f"--draws must be a positive number of draws, got {args.draws}")
     print("Settings:", *describe_settings(args.iterations), sep="\n")
     print(f"Evaluation: {args.n_tasks} held-out tasks per K in {EVAL['shots']}, steps {EVAL['steps']}, "
           f"α = {EVAL['lr']}, {EVAL['k_query']} query points per task", flush=True)
 
     start = time.perf_counter()
     counter = multiprocessing.get_context("fork").Value("l", 0)
-    jobs = [(name, args.iterations, args.n_tasks, args.weights_dir, args.init_seed)
+    jobs = [(name, args.iterations, args.n_tasks, args.weights_dir, args.init_seed, args.draws)
             for name in SETTINGS if name in args.methods]
     results, infos, failures = {}, {}, {}
     with multiprocessing.get_context("fork").Pool(args.jobs, _init_worker, (counter,)) as pool:

@@ -61,6 +61,17 @@ def test_quick_run_writes_results_and_weights_only_where_told(tmp_path):
         assert info["validation"]["score"] == min(v for v in scores.values() if v is not None)
         assert info["iterations_run"] in scores and info["last_iterate"]["iteration"] == info["iterations_run"]
     assert "### Checkpoint selection" in page
+    # the methods with published numbers are also scored on other draws of the 5-shot test tasks
+    for method in METHODS:
+        with np.load(weights / f"{method}.npz") as f:
+            draws = json.loads(str(f["info"])).get("other_draws")
+        if method in ("pretrained", "maml"):
+            assert draws["seed_range"] == [100, 102] and draws["tasks"] == 20
+            assert sorted(draws["mse"], key=int) == ["1", "5", "10"]
+            assert all(len(values) == 3 for values in draws["mse"].values())
+        else:
+            assert draws is None
+    assert "### How far one draw of test tasks moves" in page and "| maml | 5 | 0.38 |" in page
 
 
 def test_partial_runs_say_which_results_are_their_own(tmp_path):

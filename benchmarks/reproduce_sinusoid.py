@@ -308,12 +308,11 @@ def draw_spread_lines(results, infos):
               "| other draws at or below the paper |"), "|---|---|---|---|---|---|---|"]
     for name in reported:
         paper = published.MAML_SINUSOID_5SHOT[name]
-        for steps, values in infos[name]["other_draws"]["mse"].items():
-            values = onp.array([onp.inf if v is None else v for v in values])
+        for steps, values in zoo.other_draws(infos[name]).items():
             low, high = onp.percentile(values, [10, 90], method="nearest")  # draws, not interpolations
-            lines.append(f"| {name} | {steps} | {paper[int(steps)]:.2f} | {_number(results[name]['5'][steps]['mse'])} "
+            lines.append(f"| {name} | {steps} | {paper[steps]:.2f} | {_number(results[name]['5'][str(steps)]['mse'])} "
                          f"| {_number(onp.median(values))} | {_number(low)}–{_number(high)} | "
-                         f"{int(onp.sum(values <= paper[int(steps)]))} of {values.size} |")
+                         f"{int(onp.sum(values <= paper[steps]))} of {values.size} |")
     return lines
 
 

@@ -36,3 +36,11 @@ def load(name):
     with onp.load(path) as f:
         model = MLP(tuple(int(s) for s in f["sizes"]), str(f["activation"]))
         return model, f["theta"].copy(), json.loads(str(f["info"]))
+
+
+def other_draws(info):
+    """{steps: per-draw 5-shot mean MSE} from a weight file's ``info["other_draws"]`` (written by
+    benchmarks/reproduce_sinusoid.py for the models the MAML paper reports), steps as ints; a draw stored as None
+    (some task's fine-tuning overflowed) becomes inf, so that it sorts and compares as the worst draw."""
+    return {int(steps): onp.array([onp.inf if v is None else v for v in values], dtype=float)
+            for steps, values in info["other_draws"]["mse"].items()}

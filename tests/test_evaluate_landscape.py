@@ -116,3 +116,14 @@ def test_grid_meta_loss_accepts_tasks_with_distinct_query_sets():
     expected = tasks.softplus_line_loss(mk.adapt(tasks.softplus_line_loss, theta, LINES[0].data, 0.02, 1),
                                         LINES[1].data)
     assert total[1, 0] == pytest.approx(expected, rel=1e-12) and only[1, 0] == total[1, 0]
+
+
+def test_other_draws_reads_the_stored_draws_with_diverged_ones_as_inf():
+    info = {"other_draws": {"seed_range": [100, 102], "tasks": 600,
+                            "mse": {"1": [0.6, 0.7, 0.5], "5": [0.3, None, 0.4], "10": [None, 0.2, 0.3]}}}
+    draws = zoo.other_draws(info)
+    assert list(draws) == [1, 5, 10]
+    np.testing.assert_array_equal(draws[5], [0.3, np.inf, 0.4])
+    assert np.median(draws[10]) == 0.3 and np.sum(draws[5] <= 0.38) == 1  # a diverged draw counts as the worst
+    shipped = zoo.other_draws(zoo.load("maml")[2])  # the shipped MAML has 30 draws per step count
+    assert {steps: values.shape for steps, values in shipped.items()} == {1: (30,), 5: (30,), 10: (30,)}

@@ -28,11 +28,14 @@ the mean query MSE over K = 5, 10, 20 after 1, 5, 10 plain steps); the best chec
 shipped (``Checkpoints``). The last iterate is evaluated too, and shown beside it in sinusoid.md: with a constant
 meta-rate it can sit where a few 5-point tasks diverge under plain gradient steps.
 
-All models are then scored the way the paper's code does: on the same 600 held-out tasks (seed 1) per K, fine-tune
-with plain gradient steps of α = 0.01 on the K = 5, 10, 20 support points and measure the MSE on 100 query points
-per task after 0, 1, 5, 10 steps (``evaluate.adaptation_curve``), reported as mean ± 1.96·std/√600. The two
-models the paper reports (pretrained and MAML) are also scored on 30 more draws of 600 5-shot test tasks (seeds
-100–129, ``other_draws``): one task that diverges can move a draw's mean, so sinusoid.md shows how far it moves.
+All models are then scored as the paper's code scores them, on the same 600 held-out tasks (our draw, seed 1) per K:
+fine-tune with plain gradient steps of α = 0.01 on the K = 5, 10, 20 support points and measure the MSE on 100
+query points per task (the paper's code uses K; more points make each task's error less noisy) after 0, 1, 5, 10
+steps (``evaluate.adaptation_curve``), reported as mean ± 1.96·std/√600. Every model is also scored on the paper's
+own 600 test tasks, which its code draws from numpy's generator seeded with 1 (``Sinusoid.reference_heldout``,
+K query points, ``paper_tasks``): the same tasks as the paper's table, so only the model differs. The two models
+the paper reports (pretrained and MAML) are also scored on 30 more draws of 600 5-shot test tasks (seeds 100–129,
+``other_draws``): one task whose fine-tuning runs away can move a draw's mean, so sinusoid.md shows how far.
 
 Writes <out>/sinusoid.json ({method: {K: {steps: {"mse", "ci95"}}}}), <out>/sinusoid.md (the table beside the
 paper's numbers) and the weights <weights-dir>/<method>.npz (``mamlkit.zoo.save``). Methods train in parallel
@@ -221,20 +224,39 @@ def train_redrawing(model, theta, sampler, iterations, meta_lr, seed, inner, cal
     return theta, history, state
 
 
-def heldout_curves(model, theta, shots, n_tasks, seed):
-    """Query MSE after 0..10 plain steps on ``n_tasks`` held-out tasks of K = ``shots`` drawn with ``seed``."""
-    heldout = tasks.Sinusoid().heldout(n_tasks, shots, EVAL["k_query"], seed=seed)
+def curves(model, theta, task_list):
+    """Query MSE after 0..10 plain steps of α = 0.01, one row per task."""
     with onp.errstate(all="ignore"):  # a diverging task overflows; its MSE is then inf or nan
-        return evaluate.adaptation_curve(model.loss, theta, heldout, EVAL["lr"], max(EVAL["steps"]))
+        return evaluate.adaptation_curve(model.loss, theta, task_list, EVAL["lr"], max(EVAL["steps"]))
+
+
+def heldout_curves(model, theta, shots, n_tasks, seed):
+    """``curves`` on ``n_tasks`` held-out tasks of K = ``shots`` drawn with ``seed`` (100 query points each)."""
+    return curves(model, theta, tasks.Sinusoid().heldout(n_tasks, shots, EVAL["k_query"], seed=seed))
+
+
+def summary(curve):
+    """{steps: {"mse", "ci95"}} of per-task curves at the evaluation steps, steps as strings."""
+    mean, ci = evaluate.mean_ci95(curve)
+    return {str(s): {"mse": float(mean[s]), "ci95": float(ci[s])} for s in EVAL["steps"]}
 
 
 def evaluate_model(model, theta, n_tasks, seed=EVAL["seed"]):
     """{K: {steps: {"mse", "ci95"}}} on ``n_tasks`` held-out tasks per K (seed 1 unless told), K and steps as strings."""
-    table = {}
+    return {str(shots): summary(heldout_curves(model, theta, shots, n_tasks, seed)) for shots in EVAL["shots"]}
+
+
+def paper_tasks(model, theta, n_tasks):
+    """The scores on the first ``n_tasks`` of the paper's own test tasks per K (``Sinusoid.reference_heldout``, K
+    query points each): {"tasks", "seed", "mse": {K: {steps: {"mse", "ci95"}}}, "median": {K: {steps: the median
+    task's MSE}}}. A task whose fine-tuning overflowed counts as inf in the median."""
+    table, median = {}, {}
     for shots in EVAL["shots"]:
-        mean, ci = evaluate.mean_ci95(heldout_curves(model, theta, shots, n_tasks, seed))
-        table[str(shots)] = {str(s): {"mse": float(mean[s]), "ci95": float(ci[s])} for s in EVAL["steps"]}
-    return table
+        curve = curves(model, theta, tasks.Sinusoid().reference_heldout(n_tasks, shots, EVAL["seed"]))
+        table[str(shots)] = summary(curve)
+        median[str(shots)] = {str(s): float(onp.median(onp.nan_to_num(curve[:, s], nan=onp.inf)))
+                              for s in EVAL["steps"]}
+    return {"tasks": n_tasks, "seed": EVAL["seed"], "mse": table, "median": median}
 
 
 def other_draws(model, theta, n_tasks, n_draws):
@@ -261,6 +283,7 @@ def run_method(job):
     info["eval_wall_time_s"] = round(time.perf_counter() - start, 1)
     info["heldout_5shot_mse"] = {s: results["5"][s]["mse"] for s in results["5"]}
     info["last_iterate"] = {"iteration": info["iterations_run"], "heldout": evaluate_model(model, last, n_tasks)}
+    info["paper_tasks"] = paper_tasks(model, theta, n_tasks)
     if name in published.MAML_SINUSOID_5SHOT:
         info["other_draws"] = other_draws(model, theta, n_tasks, n_draws)
     zoo.save(name, model, theta, info, directory=weights_dir)
@@ -302,8 +325,9 @@ def draw_spread_lines(results, infos):
              (f"The paper's numbers and ours are each the mean over one draw of test tasks ({EVAL['n_tasks']} in the "
               f"paper, {draws['tasks']} here). The same weights were scored on {last - first + 1} more draws of "
               f"{draws['tasks']} 5-shot tasks (seeds {first}–{last}). "
-              "The mean over tasks is a heavy-tailed statistic: one task whose support-set Hessian puts plain steps "
-              "past 2/α can move a whole draw's mean (∞: some task overflowed)."), "",
+              "The mean over tasks is a heavy-tailed statistic: one task whose fine-tuning runs away (each step that "
+              "overshoots, α·λ_max > 2, raises the curvature further) can move a whole draw's mean (∞: some task "
+              "overflowed)."), "",
              ("| method | steps | paper | the draw above (seed 1) | median of the other draws | 10th–90th percentile "
               "| other draws at or below the paper |"), "|---|---|---|---|---|---|---|"]
     for name in reported:
@@ -313,6 +337,30 @@ def draw_spread_lines(results, infos):
             lines.append(f"| {name} | {steps} | {paper[steps]:.2f} | {_number(results[name]['5'][str(steps)]['mse'])} "
                          f"| {_number(onp.median(values))} | {_number(low)}–{_number(high)} | "
                          f"{int(onp.sum(values <= paper[steps]))} of {values.size} |")
+    return lines
+
+
+def paper_task_lines(infos):
+    """The 5-shot table on the paper's own test tasks (``paper_tasks``), mean and median task, beside the paper."""
+    scored = [name for name in ORDER if "paper_tasks" in infos.get(name, {})]
+    if not scored:
+        return []
+    first = infos[scored[0]]["paper_tasks"]
+    lines = ["", "### On the paper's own test tasks", "",
+             (f"The paper's code seeds numpy's generator with {first['seed']} and draws its test tasks in a fixed "
+              "order (A, φ, then 2K inputs; the first K points are the support set, the last K the query set), so "
+              f"`Sinusoid.reference_heldout` regenerates them value for value. On the first {first['tasks']} of "
+              "those tasks the comparison with the paper is paired: the tasks are the same, only the model differs. "
+              "Each cell is the mean over the tasks (∞: above 10⁶, some task's fine-tuning diverged) and, in brackets, the "
+              "median task; K = 10 and 20 are in each weight file's info under `paper_tasks`."), "",
+             "| method | 1 step | 5 steps | 10 steps | paper 1 | paper 5 | paper 10 |", "|---|---|---|---|---|---|---|"]
+    for name in scored:
+        scores = infos[name]["paper_tasks"]
+        paper = published.MAML_SINUSOID_5SHOT.get(name, {})
+        cells = [f"{_number(scores['mse']['5'][s]['mse'])} ({_number(scores['median']['5'][s])})"
+                 for s in ("1", "5", "10")]
+        cells += [f"{paper[s]:.2f}" if s in paper else "–" for s in (1, 5, 10)]
+        lines.append(f"| {name} | " + " | ".join(cells) + " |")
     return lines
 
 
@@ -349,8 +397,9 @@ def markdown(results, infos, failures, args, wall, earlier=()):
          f"{', '.join(map(str, EVAL['shots']))} and {', '.join(VALIDATION['steps'])} plain steps on "
          f"{args.n_tasks} validation tasks per K (seed {VALIDATION['seed']}; the test tasks below are seed "
          f"{EVAL['seed']}). The shipped weights and the tables below are that checkpoint. Why: with a constant meta "
-         "rate the iterate keeps moving, and some iterates put the support-set Hessian of a few 5-point tasks above "
-         "2/α, so plain gradient steps on those tasks diverge and dominate the mean. The last iterate is scored on "
+         "rate the iterate keeps moving, and at some iterates plain gradient steps on a few 5-point tasks run away "
+         "(each step overshoots and raises the curvature further), and those tasks dominate the mean. The last "
+         "iterate is scored on "
          "the same test tasks for comparison (∞: some task diverged)."), "",
         ("| method | iterations run | selected | validation score (selected) | last iterate: 5-shot 1 / 5 / 10 steps "
          "| selected: 5-shot 1 / 5 / 10 steps |"), "|---|---|---|---|---|---|",
@@ -387,6 +436,7 @@ def markdown(results, infos, failures, args, wall, earlier=()):
         cells += [f"{paper[s]:.2f}" if s in paper else "–" for s in (1, 5, 10)]
         lines.append(f"| {name} | " + " | ".join(cells) + " |")
     lines += draw_spread_lines(results, infos)
+    lines += paper_task_lines(infos)
     lines += ["", "### Every K", "", "| method | K | " + " | ".join(f"{s} steps" for s in EVAL["steps"]) + " |",
               "|---|---|" + "---|" * len(EVAL["steps"])]
     for name in ORDER:
@@ -470,7 +520,7 @@ def main(argv=None):
         for name, res in json.loads((out / "sinusoid.json").read_text()).items():
             if name not in results and name not in failures:
                 results[name], earlier = res, earlier + [name]
-                infos[name] = json.loads(str(onp.load(pathlib.Path(args.weights_dir) / f"{name}.npz")["info"]))
+                infos[name] = zoo.load(name, directory=args.weights_dir)[2]
     ordered = {name: results[name] for name in ORDER if name in results}
     (out / "sinusoid.json").write_text(json.dumps(ordered, indent=1) + "\n")
     (out / "sinusoid.md").write_text(markdown(ordered, infos, failures, args, wall, earlier))

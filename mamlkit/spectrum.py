@@ -15,7 +15,7 @@ import numpy as onp
 from scipy.sparse.linalg import LinearOperator, eigsh
 
 from .checks import check_data, check_rate, check_steps, check_theta
-from .inner import hvp
+from .inner import hvp, inner_path
 
 WHICH = {"LA": "largest", "SA": "smallest", "LM": "largest in magnitude"}
 
@@ -47,6 +47,20 @@ def extreme_eigenvalues(loss, theta, data, k=6, which="LA", tol=1e-10, seed=0):
     values = eigsh(hessian_operator(loss, theta, data), k=k, which=which, tol=tol, v0=start,
                    return_eigenvectors=False)
     return onp.sort(values)
+
+
+def sharpness_along_path(loss, theta, data, lr, steps):
+    """[λ_max(∇²L(φ⁰; data)), …, λ_max(∇²L(φᵏ; data))] along the inner path φⁱ = φⁱ⁻¹ − α ∇L(φⁱ⁻¹; data), φ⁰ = θ.
+
+    The next plain step overshoots along the top direction when α·λ_max(φⁱ) > 2. For a quadratic λ_max is the
+    same at every point; for a network it changes as the steps move φ, so one number at θ does not decide whether
+    fine-tuning diverges: the path does. A point where φ or the curvature has overflowed gives nan.
+    """
+    with onp.errstate(over="ignore", invalid="ignore"):  # a diverging path overflows, and so does H there
+        path = inner_path(loss, theta, data, lr, steps)
+        probes = [hvp(loss, phi, data, onp.ones_like(phi)) if onp.all(onp.isfinite(phi)) else onp.nan for phi in path]
+    return onp.array([extreme_eigenvalues(loss, phi, data, k=1)[0] if onp.all(onp.isfinite(probe)) else onp.nan
+                      for phi, probe in zip(path, probes)])
 
 
 def step_norm(lam_min, lam_max, lr):

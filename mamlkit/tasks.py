@@ -79,6 +79,20 @@ class Sinusoid:
         """A fixed set of evaluation tasks (seeded, so every method is scored on the same ones)."""
         return self.sample_batch(onp.random.default_rng(seed), n_tasks, k_support, k_query)
 
+    def reference_heldout(self, n_tasks=600, k=5, seed=1):
+        """The MAML paper's own test tasks, value for value (``heldout`` draws other tasks from the same family).
+
+        The paper's code seeds numpy's global generator with 1 and then, task after task, draws A, then φ, then 2K
+        inputs x; the first K points are the support set and the last K the query set. numpy's legacy
+        ``RandomState`` still produces that stream, so the same seed gives the same tasks.
+        """
+        rng = onp.random.RandomState(seed)
+        heldout = []
+        for _ in range(n_tasks):
+            x, y = self.sample_points(rng, *self.sample_params(rng), 2 * k)
+            heldout.append(Task((x[:k], y[:k]), (x[k:], y[k:])))
+        return heldout
+
 
 # ----------------------------------------------------------------------------------------------------------
 # Two-parameter toy problems for the loss-landscape figures

@@ -13,9 +13,9 @@ from .models import MLP
 WEIGHTS = pathlib.Path(__file__).parent / "weights"
 
 
-def available():
-    """Names of the shipped models."""
-    return sorted(p.stem for p in WEIGHTS.glob("*.npz"))
+def available(directory=None):
+    """Names of the shipped models (or of the models saved in ``directory``)."""
+    return sorted(p.stem for p in pathlib.Path(WEIGHTS if directory is None else directory).glob("*.npz"))
 
 
 def save(name, model, theta, info, directory=None):
@@ -28,11 +28,12 @@ def save(name, model, theta, info, directory=None):
                          sizes=onp.array(model.sizes), activation=model.activation, info=json.dumps(info))
 
 
-def load(name):
-    """(model, θ, info) of a shipped model; an unknown name lists the available ones."""
-    path = WEIGHTS / f"{name}.npz"
+def load(name, directory=None):
+    """(model, θ, info) of a shipped model (or of <directory>/<name>.npz written by ``save``); an unknown name lists
+    the available ones."""
+    path = pathlib.Path(WEIGHTS if directory is None else directory) / f"{name}.npz"
     if not path.exists():
-        raise ValueError(f"name must be one of {available()}, got {name!r}")
+        raise ValueError(f"name must be one of {available(directory)}, got {name!r}")
     with onp.load(path) as f:
         model = MLP(tuple(int(s) for s in f["sizes"]), str(f["activation"]))
         return model, f["theta"].copy(), json.loads(str(f["info"]))

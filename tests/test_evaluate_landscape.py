@@ -99,6 +99,12 @@ def test_zoo_round_trip(tmp_path, monkeypatch):
     np.testing.assert_array_equal(zoo.load("tiny")[1], theta)
     with pytest.raises(ValueError, match="name must be one of \\['tiny'\\]"):
         zoo.load("nonexistent")
+    elsewhere = zoo.load("other", directory=tmp_path / "elsewhere")   # load reads where save wrote
+    np.testing.assert_array_equal(elsewhere[1], theta)
+    assert elsewhere[0].sizes == (1, 5, 1) and elsewhere[2] == info
+    assert zoo.available(tmp_path / "elsewhere") == ["other"]
+    with pytest.raises(ValueError, match="name must be one of \\['other'\\]"):
+        zoo.load("tiny", directory=tmp_path / "elsewhere")
 
 
 def test_shipped_models_load():

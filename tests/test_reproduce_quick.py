@@ -12,7 +12,7 @@ import sys
 
 import numpy as np
 
-from mamlkit import zoo
+from mamlkit import evaluate, tasks, zoo
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 SCRIPT = ROOT / "benchmarks" / "reproduce_sinusoid.py"
@@ -48,11 +48,9 @@ def test_quick_run_writes_results_and_weights_only_where_told(tmp_path):
     assert "QUICK SMOKE RUN" in page and "| maml |" in page and "0.67" in page  # beside the paper's numbers
 
     for method in METHODS:
-        with np.load(weights / f"{method}.npz") as f:
-            info = json.loads(str(f["info"]))
-            assert f["theta"].shape == (1761,) and np.all(np.isfinite(f["theta"]))
-            assert tuple(f["sizes"]) == (1, 40, 40, 1)
-            assert str(f["activation"]) == ("tanh" if method == "imaml" else "relu")
+        model, theta, info = zoo.load(method, directory=weights)
+        assert theta.shape == (1761,) and np.all(np.isfinite(theta))
+        assert model.sizes == (1, 40, 40, 1) and model.activation == ("tanh" if method == "imaml" else "relu")
         assert info["script"] == "benchmarks/reproduce_sinusoid.py"
         # the shipped θ is the checkpoint with the best validation score; the info says which and how it scored
         assert info["iterations_planned"] == 30 and info["iterations_run"] <= 30
@@ -63,8 +61,7 @@ def test_quick_run_writes_results_and_weights_only_where_told(tmp_path):
     assert "### Checkpoint selection" in page
     # the methods with published numbers are also scored on other draws of the 5-shot test tasks
     for method in METHODS:
-        with np.load(weights / f"{method}.npz") as f:
-            draws = json.loads(str(f["info"])).get("other_draws")
+        draws = zoo.load(method, directory=weights)[2].get("other_draws")
         if method in ("pretrained", "maml"):
             assert draws["seed_range"] == [100, 102] and draws["tasks"] == 20
             assert sorted(draws["mse"], key=int) == ["1", "5", "10"]
@@ -72,6 +69,21 @@ def test_quick_run_writes_results_and_weights_only_where_told(tmp_path):
         else:
             assert draws is None
     assert "### How far one draw of test tasks moves" in page and "| maml | 5 | 0.38 |" in page
+    # every method is also scored on the paper's own test tasks (the first 20 of them here), K query points each
+    for method in METHODS:
+        model, theta, info = zoo.load(method, directory=weights)
+        scores = info["paper_tasks"]
+        assert scores["tasks"] == 20 and scores["seed"] == 1
+        assert sorted(scores["mse"], key=int) == sorted(scores["median"], key=int) == ["5", "10", "20"]
+        for shots in ("5", "20"):
+            paper_tasks = tasks.Sinusoid().reference_heldout(20, int(shots))
+            with np.errstate(all="ignore"):
+                curve = evaluate.adaptation_curve(model.loss, theta, paper_tasks, 0.01, 10)
+            for steps in ("0", "1", "10"):
+                np.testing.assert_allclose(scores["mse"][shots][steps]["mse"], curve[:, int(steps)].mean(), rtol=1e-12)
+                np.testing.assert_allclose(scores["median"][shots][steps], np.median(curve[:, int(steps)]),
+                                           rtol=1e-12)
+    assert "### On the paper's own test tasks" in page and "first 20 of" in page
 
 
 def test_partial_runs_say_which_results_are_their_own(tmp_path):
@@ -90,5 +102,4 @@ def test_partial_runs_say_which_results_are_their_own(tmp_path):
     page = run("fomaml", 3)
     assert "for fomaml only; the results and times of maml come from an earlier run" in page
     assert list(json.loads((tmp_path / "sinusoid.json").read_text())) == ["maml", "fomaml"]
-    with np.load(tmp_path / "maml.npz") as f:
-        assert json.loads(str(f["info"]))["init_seed"] == 3
+    assert zoo.load("maml", directory=tmp_path)[2]["init_seed"] == 3

@@ -5,7 +5,8 @@ import numpy as np
 import pytest
 
 from mamlkit import adapt, adaptation_jacobian, hessian, models, tasks
-from mamlkit.spectrum import contraction_limit, extreme_eigenvalues, hessian_operator, step_norm
+from mamlkit.spectrum import (contraction_limit, extreme_eigenvalues, hessian_operator, sharpness_along_path,
+                              step_norm)
 
 
 @pytest.fixture(scope="module", params=["relu", "tanh"])
@@ -32,6 +33,33 @@ def test_eigenvalues_match_eigvalsh(small_mlp, which):
     expected = {"LA": exact[-k:], "SA": exact[:k], "LM": np.sort(exact[np.argsort(np.abs(exact))[-k:]])}[which]
     found = extreme_eigenvalues(model.loss, theta, data, k, which)
     np.testing.assert_allclose(found, expected, rtol=0, atol=1e-8)
+
+
+def test_sharpness_along_path_is_the_top_eigenvalue_at_each_point(small_mlp):
+    model, theta, data, H = small_mlp
+    found = sharpness_along_path(model.loss, theta, data, 0.05, 3)
+    expected = [np.linalg.eigvalsh(hessian(model.loss, phi, data))[-1]
+                for phi in (adapt(model.loss, theta, data, 0.05, k) for k in range(4))]
+    assert found.shape == (4,) and found[0] == pytest.approx(np.linalg.eigvalsh(H)[-1], abs=1e-8)
+    np.testing.assert_allclose(found, expected, rtol=0, atol=1e-8)
+    assert np.ptp(found) > 1e-3   # the network's curvature does change along the path
+
+
+def test_sharpness_along_path_of_a_quadratic_is_constant_and_nan_after_overflow():
+    problem = tasks.Quadratic(a=0.5, b=-0.1, c=0.0)
+    top = np.linalg.eigvalsh(problem.data[0])[-1]
+    np.testing.assert_allclose(sharpness_along_path(tasks.quadratic_loss, np.zeros(2), problem.data, 0.1, 4),
+                               np.full(5, top), rtol=1e-10)
+    # α·λ_max far above 2: every step multiplies the error by |1 − αλ|, until φ overflows to inf and then nan.
+    runaway = sharpness_along_path(tasks.quadratic_loss, np.zeros(2), problem.data, 1e4 / top, 200)
+    assert np.isfinite(runaway[0]) and np.isnan(runaway[-1])
+
+
+
+def test_sharpness_is_nan_where_the_curvature_overflows(small_mlp):
+    model, theta, data, _ = small_mlp
+    # θ is finite, but its outputs (and so H) overflow float64: no eigenvalue to report, and no error either.
+    assert np.isnan(sharpness_along_path(model.loss, 1e120 * theta, data, 0.01, 0)).all()
 
 
 def test_eigenvalues_are_reproducible(small_mlp):

@@ -124,6 +124,39 @@ def test_sinusoid_sampler_and_heldout():
     assert not np.array_equal(first[0].train[0], other[0].train[0])
 
 
+# The first draws of numpy's legacy generator seeded with 1 (np.random.seed(1); np.random.random_sample(14)),
+# written out so that the test does not share its generator with the code under test.
+SEED1_UNIFORMS = [0.417022004702574, 0.7203244934421581, 0.00011437481734488664, 0.30233257263183977,
+                  0.14675589081711304, 0.0923385947687978, 0.1862602113776709, 0.34556072704304774,
+                  0.39676747423066994, 0.538816734003357, 0.4191945144032948, 0.6852195003967595,
+                  0.20445224973151743, 0.8781174363909454]
+
+
+def test_reference_heldout_is_the_paper_codes_draw_order():
+    # The paper's code draws A ~ U[0.1, 5], then φ ~ U[0, π], then 2K inputs x ~ U[-5, 5] per task; the first K
+    # are the support set, the next K the query set, and the next task starts right after them.
+    u = SEED1_UNIFORMS
+    amplitude, phase = 0.1 + 4.9 * u[0], np.pi * u[1]
+    x = -5.0 + 10.0 * np.array(u[2:12])
+    for k, first_k in ((5, x[:5]), (2, x[:2])):
+        heldout = tasks.Sinusoid().reference_heldout(3, k)
+        (x_s, y_s), (x_q, y_q) = heldout[0]
+        assert len(heldout) == 3 and x_s.shape == y_s.shape == x_q.shape == y_q.shape == (k, 1)
+        np.testing.assert_allclose(x_s.ravel(), first_k, rtol=0, atol=1e-14)
+        np.testing.assert_allclose(y_s.ravel(), amplitude * np.sin(first_k - phase), rtol=0, atol=1e-13)
+    (x_s, _), (x_q, _) = tasks.Sinusoid().reference_heldout(2, 5)[0]
+    np.testing.assert_allclose(x_q.ravel(), x[5:10], rtol=0, atol=1e-14)
+    # The second task of K = 2 starts with the 7th draw (2 + 2K = 6 draws per task): A = 0.1 + 4.9 u[6].
+    (x2, y2), _ = tasks.Sinusoid().reference_heldout(2, 2)[1]
+    second_amplitude, second_phase = 0.1 + 4.9 * u[6], np.pi * u[7]
+    np.testing.assert_allclose(x2.ravel(), -5.0 + 10.0 * np.array(u[8:10]), rtol=0, atol=1e-14)
+    np.testing.assert_allclose(y2.ravel(), second_amplitude * np.sin(x2.ravel() - second_phase), atol=1e-13)
+    # Another seed gives other tasks; the same seed the same ones.
+    again, other = tasks.Sinusoid().reference_heldout(4, 5), tasks.Sinusoid().reference_heldout(4, 5, seed=2)
+    np.testing.assert_array_equal(again[3].test[1], tasks.Sinusoid().reference_heldout(4, 5)[3].test[1])
+    assert not np.array_equal(again[0].train[0], other[0].train[0])
+
+
 # ---------------------------------------------------------------------------------------------------------------
 # Two-parameter toy losses, per point and on grids
 

@@ -468,12 +468,12 @@ def main(argv=None):
         method, optimizer, _, inner, schedule = SETTINGS["imaml"]
         SETTINGS["imaml"] = (method, optimizer, meta_lr, dict(inner, lam=lam, lr=inner_lr, steps=int(inner_steps)),
                              schedule)
-    args.iterations = args.iterations or (200 if args.quick else ITERATIONS)
-    args.n_tasks = args.n_tasks or (50 if args.quick else EVAL["n_tasks"])
-    if args.draws is None:
-        args.draws = 3 if args.quick else DRAWS["n_draws"]
-    if args.draws < 1:
-        parser.error(f"--draws must be a positive number of draws, got {args.draws}")
+    defaults = {"iterations": (200, ITERATIONS), "n_tasks": (50, EVAL["n_tasks"]), "draws": (3, DRAWS["n_draws"])}
+    for option, (quick, full) in defaults.items():
+        if getattr(args, option) is None:
+            setattr(args, option, quick if args.quick else full)
+        elif getattr(args, option) < 1:
+            parser.error(f"--{option.replace('_', '-')} must be a positive whole number, got {getattr(args, option)}")
     print("Settings:", *describe_settings(args.iterations), sep="\n")
     print(f"Evaluation: {args.n_tasks} held-out tasks per K in {EVAL['shots']}, steps {EVAL['steps']}, "
           f"α = {EVAL['lr']}, {EVAL['k_query']} query points per task", flush=True)

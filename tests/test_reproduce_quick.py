@@ -11,6 +11,7 @@ import subprocess
 import sys
 
 import numpy as np
+import pytest
 
 from mamlkit import evaluate, tasks, zoo
 
@@ -103,3 +104,16 @@ def test_partial_runs_say_which_results_are_their_own(tmp_path):
     assert "for fomaml only; the results and times of maml come from an earlier run" in page
     assert list(json.loads((tmp_path / "sinusoid.json").read_text())) == ["maml", "fomaml"]
     assert zoo.load("maml", directory=tmp_path)[2]["init_seed"] == 3
+
+
+@pytest.mark.parametrize("option", ["--iterations", "--n-tasks", "--draws"])
+@pytest.mark.parametrize("value", ["0", "-3"])
+def test_counts_below_one_are_refused_by_name(option, value, capsys, monkeypatch):
+    """A count of 0 or less is an error that names the option, never a silent fall back to the default."""
+    monkeypatch.syspath_prepend(str(SCRIPT.parent))
+    import reproduce_sinusoid
+
+    with pytest.raises(SystemExit) as exit_info:
+        reproduce_sinusoid.main([option, value, "--out", "/nonexistent", "--weights-dir", "/nonexistent"])
+    assert exit_info.value.code == 2
+    assert f"{option} must be a positive whole number, got {value}" in capsys.readouterr().err

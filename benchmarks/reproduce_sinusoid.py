@@ -351,8 +351,8 @@ def paper_task_lines(infos):
               "order (A, φ, then 2K inputs; the first K points are the support set, the last K the query set), so "
               f"`Sinusoid.reference_heldout` regenerates them value for value. On the first {first['tasks']} of "
               "those tasks the comparison with the paper is paired: the tasks are the same, only the model differs. "
-              "Each cell is the mean over the tasks (∞: above 10⁶, some task's fine-tuning diverged) and, in brackets, the "
-              "median task; K = 10 and 20 are in each weight file's info under `paper_tasks`."), "",
+              "Each cell is the mean over the tasks (∞: above 10⁶, some task's fine-tuning diverged) and, in "
+              "brackets, the median task; K = 10 and 20 are in each weight file's info under `paper_tasks`."), "",
              "| method | 1 step | 5 steps | 10 steps | paper 1 | paper 5 | paper 10 |", "|---|---|---|---|---|---|---|"]
     for name in scored:
         scores = infos[name]["paper_tasks"]
@@ -399,8 +399,7 @@ def markdown(results, infos, failures, args, wall, earlier=()):
          f"{EVAL['seed']}). The shipped weights and the tables below are that checkpoint. Why: with a constant meta "
          "rate the iterate keeps moving, and at some iterates plain gradient steps on a few 5-point tasks run away "
          "(each step overshoots and raises the curvature further), and those tasks dominate the mean. The last "
-         "iterate is scored on "
-         "the same test tasks for comparison (∞: some task diverged)."), "",
+         "iterate is scored on the same test tasks for comparison (∞: some task diverged)."), "",
         ("| method | iterations run | selected | validation score (selected) | last iterate: 5-shot 1 / 5 / 10 steps "
          "| selected: 5-shot 1 / 5 / 10 steps |"), "|---|---|---|---|---|---|",
     ]

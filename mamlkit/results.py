@@ -72,11 +72,13 @@ def sinusoid_markdown(results, ks=(5, 10), methods=METHODS, steps=(0, 1, 5, 10),
     return "\n".join(lines)
 
 
-def mse_text(mse, ci):
-    """"0.605 ± 0.054"; "diverged" for a non-finite MSE; powers of ten for a blown-up one (≥ 1000)."""
+def mse_text(mse, ci=None):
+    """"0.605 ± 0.054" ("0.605" without ``ci``); "diverged" for a non-finite MSE; powers of ten for a blown-up one
+    (≥ 1000)."""
     if not onp.isfinite(mse):
         return "diverged"
-    return f"{mse:.3f} ± {ci:.3f}" if mse < 1e3 else f"{mse:.1e} ± {ci:.1e}"
+    number = "{:.3f}" if mse < 1e3 else "{:.1e}"
+    return number.format(mse) if ci is None else f"{number.format(mse)} ± {number.format(ci)}"
 
 
 def read_tables(text):

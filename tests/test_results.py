@@ -76,6 +76,8 @@ def test_diverged_entries_are_kept_and_shown_as_such(tmp_path):
     row = results.sinusoid_markdown(loaded, ks=(5,)).splitlines()[-1]
     assert row.endswith("| 1.4e+41 ± 2.7e+41 | diverged |")
     assert results.mse_text(0.6054, 0.0541) == "0.605 ± 0.054"
+    assert results.mse_text(0.6054) == "0.605" and results.mse_text(5.1e8) == "5.1e+08"
+    assert results.mse_text(float("inf")) == results.mse_text(float("nan"), 0.1) == "diverged"
 
 
 def test_read_tables_splits_tables_keeps_headings_and_skips_separators(folder):

@@ -226,7 +226,7 @@ def train_redrawing(model, theta, sampler, iterations, meta_lr, seed, inner, cal
 
 def curves(model, theta, task_list):
     """Query MSE after 0..10 plain steps of α = 0.01, one row per task."""
-    with onp.errstate(all="ignore"):  # a diverging task overflows; its MSE is then inf or nan
+    with onp.errstate(all="ignore"):  # a diverging task overflows; its MSE is then inf
         return evaluate.adaptation_curve(model.loss, theta, task_list, EVAL["lr"], max(EVAL["steps"]))
 
 
@@ -249,13 +249,12 @@ def evaluate_model(model, theta, n_tasks, seed=EVAL["seed"]):
 def paper_tasks(model, theta, n_tasks):
     """The scores on the first ``n_tasks`` of the paper's own test tasks per K (``Sinusoid.reference_heldout``, K
     query points each): {"tasks", "seed", "mse": {K: {steps: {"mse", "ci95"}}}, "median": {K: {steps: the median
-    task's MSE}}}. A task whose fine-tuning overflowed counts as inf in the median."""
+    task's MSE}}}. A task whose fine-tuning overflowed counts as inf (``evaluate.adaptation_curve``)."""
     table, median = {}, {}
     for shots in EVAL["shots"]:
         curve = curves(model, theta, tasks.Sinusoid().reference_heldout(n_tasks, shots, EVAL["seed"]))
         table[str(shots)] = summary(curve)
-        median[str(shots)] = {str(s): float(onp.median(onp.nan_to_num(curve[:, s], nan=onp.inf)))
-                              for s in EVAL["steps"]}
+        median[str(shots)] = {str(s): float(onp.median(curve[:, s])) for s in EVAL["steps"]}
     return {"tasks": n_tasks, "seed": EVAL["seed"], "mse": table, "median": median}
 
 

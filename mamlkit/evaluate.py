@@ -8,22 +8,27 @@ from .checks import check_rate, check_steps, check_task, check_theta, scalar_los
 
 
 def adaptation_curve(loss, theta, tasks, lr, max_steps=10):
-    """Query loss L(φ^s; D_te) after s = 0..max_steps inner steps, for every task: array (n_tasks, max_steps + 1)."""
+    """Query loss L(φ^s; D_te) after s = 0..max_steps inner steps, for every task: array (n_tasks, max_steps + 1).
+
+    A task whose fine-tuning overflowed (its loss came out as nan, from inf − inf) scores inf: infinitely bad, so
+    that means, medians and comparisons rank it last instead of propagating nan.
+    """
     theta, lr, max_steps = check_theta(theta), check_rate(lr), check_steps(max_steps, "max_steps")
     tasks = [check_task(task) for task in tasks]
     found = batched.model_and_batch(loss, tasks)
     if found is not None:  # an MLP: every task at once (tested equal to the loop below, the reference)
         model, batch = found
-        return batched.adaptation_curve(model, theta, batch, lr, max_steps)
-    grad = autograd.grad(scalar_loss(loss))
-    curves = []
-    for train, test in tasks:
-        phi, curve = theta, [loss(theta, test)]
-        for _ in range(max_steps):
-            phi = phi - lr * grad(phi, train)
-            curve.append(loss(phi, test))
-        curves.append(curve)
-    return onp.array(curves, dtype=float)
+        curves = batched.adaptation_curve(model, theta, batch, lr, max_steps)
+    else:
+        grad = autograd.grad(scalar_loss(loss))
+        curves = []
+        for train, test in tasks:
+            phi, curve = theta, [loss(theta, test)]
+            for _ in range(max_steps):
+                phi = phi - lr * grad(phi, train)
+                curve.append(loss(phi, test))
+            curves.append(curve)
+    return onp.nan_to_num(onp.array(curves, dtype=float), nan=onp.inf, posinf=onp.inf, neginf=-onp.inf)
 
 
 def mean_ci95(values, axis=0):

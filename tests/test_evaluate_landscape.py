@@ -74,6 +74,20 @@ def test_adaptation_curve_matches_a_manual_loop():
     assert np.all(np.abs(np.diff(curves, axis=1)) > 1e-8)  # every step moves φ, so every column is new
 
 
+def test_an_overflowed_task_scores_inf_not_nan():
+    # Rates far past 2/λ_max blow the parameters up until the losses overflow (inf − inf = nan inside them); the
+    # curve reports such a task as inf on both paths, the batched MLP one and the generic loop.
+    model = models.MLP((1, 8, 8, 1))
+    theta = model.init(np.random.default_rng(0))
+    problem = tasks.Quadratic(a=0.5, b=-0.1, c=0.0)
+    for loss, start, task_list, lr, steps in [(model.loss, theta, tasks.Sinusoid().heldout(3, 5, 10), 50.0, 200),
+                                              (tasks.quadratic_loss, np.zeros(2), [problem.task], 1e4, 300)]:
+        with np.errstate(all="ignore"):
+            curves = evaluate.adaptation_curve(loss, start, task_list, lr, steps)
+        assert not np.isnan(curves).any() and np.all(curves[:, -1] == np.inf)
+        assert np.all(np.isfinite(curves[:, 0]))   # before fine-tuning every task is finite
+
+
 def test_mean_ci95():
     values = np.array([[1.0, 2.0], [3.0, 6.0], [5.0, 4.0], [7.0, 8.0]])
     mean, half = evaluate.mean_ci95(values)

@@ -13,7 +13,8 @@ import argparse
 import pathlib
 import tracemalloc
 
-from bench_meta_gradient import IMAML, LR, ROOT, machine_description, setup
+import machine
+from bench_meta_gradient import IMAML, LR, PACKAGES, ROOT, setup
 from mamlkit import meta_value_and_gradient
 
 METHODS = {"maml": {}, "imaml": IMAML, "fomaml": {}}
@@ -37,7 +38,7 @@ def main(argv=None):
     parser.add_argument("--out", default=str(ROOT / "benchmarks" / "results"))
     args = parser.parse_args(argv)
     model, theta, task_list = setup()
-    header = machine_description()
+    header = machine.describe(PACKAGES, "start")
     lines = ["# Peak memory of one meta-gradient against the number of inner steps", "",
              f"Made by `benchmarks/bench_memory.py --max-steps {args.max_steps}` on {header}.", "",
              "Peak traced memory (tracemalloc, MB = 10⁶ bytes) of one `meta_value_and_gradient` call on a batch of "

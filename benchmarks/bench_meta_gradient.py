@@ -18,22 +18,20 @@ jobs on the machine). Writes benchmarks/results/meta_gradient.md (or ``--out``).
     python benchmarks/bench_meta_gradient.py [--repeats 15] [--number 20] [--out benchmarks/results]
 """
 import argparse
-import datetime
-import os
 import pathlib
-import platform
 import statistics
 import time
-from importlib import metadata
 
 import autograd
 import numpy as onp
 
+import machine
 import malloc_tuning
 from mamlkit import batched, meta_value_and_gradient, models, tasks
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 META_BATCH, K, LR = 25, 10, 0.01
+PACKAGES = ("numpy", "autograd", "torch", "jax")  # versions named on the results pages
 IMAML = {"lam": 60.0, "cg_steps": 5}  # λ large enough that CG meets no negative curvature on this batch
 
 
@@ -185,23 +183,6 @@ def measure(calls, repeats, number):
     return {label: (statistics.median(wall[label]), statistics.median(cpu[label])) for label in calls}
 
 
-def machine_description():
-    """Machine, versions, date and current load, for the header of a results page."""
-    try:
-        cpu = next(line.split(":", 1)[1].strip() for line in open("/proc/cpuinfo") if line.startswith("model name"))
-    except (OSError, StopIteration):
-        cpu = platform.processor() or "unknown CPU"
-    versions = [f"Python {platform.python_version()}", f"numpy {onp.__version__}",
-                f"autograd {metadata.version('autograd')}"]
-    for name in ("torch", "jax"):
-        try:
-            versions.append(f"{name} {metadata.version(name)}")
-        except metadata.PackageNotFoundError:
-            versions.append(f"{name} not installed")
-    return (f"{datetime.datetime.now().strftime('%Y-%m-%d %H:%M')}; {os.cpu_count()} cores ({cpu}), shared with "
-            f"other jobs: load average {os.getloadavg()[0]:.1f} at the start; " + ", ".join(versions))
-
-
 def ratio(a, b):
     return f"{a / b:.2f}" if a is not None and b else "n/a"
 
@@ -262,7 +243,7 @@ def main(argv=None):
     parser.add_argument("--out", default=str(ROOT / "benchmarks" / "results"))
     args = parser.parse_args(argv)
     tuned = malloc_tuning.keep_freed_memory()
-    header = machine_description()
+    header = machine.describe(PACKAGES, "start")
     print(header, flush=True)
     lines = ["# Meta-gradient time per meta-batch", "",
              f"Made by `benchmarks/bench_meta_gradient.py --repeats {args.repeats} --number {args.number}` on {header}.",

@@ -16,12 +16,8 @@ continuous_update=False redraw once on release, not during a drag; their number 
     .venv/bin/python benchmarks/bench_widgets.py [--moves 30] [--demo NAME ...] [--write]
 """
 import argparse
-import datetime
-import importlib.metadata
 import itertools
-import os
 import pathlib
-import platform
 import time
 
 import matplotlib
@@ -31,6 +27,7 @@ matplotlib.use("Agg")
 import numpy as onp  # noqa: E402
 from matplotlib import pyplot as plt  # noqa: E402
 
+import machine  # noqa: E402
 from mamlkit.demos import all_demos  # noqa: E402
 from mamlkit.demos.base import control_values  # noqa: E402
 
@@ -125,18 +122,6 @@ def table(name, build, rows):
     return "\n".join(lines) + "\n"
 
 
-def machine():
-    """Where and with what the numbers were measured (the machine is shared: the load average matters)."""
-    cpu = next((line.split(":", 1)[1].strip() for line in open("/proc/cpuinfo") if line.startswith("model name")),
-               platform.processor()) if os.path.exists("/proc/cpuinfo") else platform.processor()
-    versions = ", ".join(f"{p} {importlib.metadata.version(p)}" for p in PACKAGES)
-    load = ", ".join(f"{x:.2f}" for x in os.getloadavg())
-    return (f"- date: {datetime.datetime.now().astimezone():%Y-%m-%d %H:%M %Z}\n"
-            f"- machine: {cpu}, {os.cpu_count()} cores, {platform.system()} {platform.release()}; "
-            f"load average (1, 5, 15 min) at the end of the run: {load}\n"
-            f"- Python {platform.python_version()}; {versions}; matplotlib backend Agg\n")
-
-
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--moves", type=int, default=30, help="moves per control (default 30)")
@@ -166,7 +151,8 @@ def main():
             "of the process (which leaves out waiting for a core: wall ≫ CPU means the machine was busy). "
             "All times in ms. "
             f"Target redraw p95 ≤ {TARGET:.0f} ms, goal ≤ {GOAL:.0f} ms.\n\n"
-            f"{machine()}- command: `.venv/bin/python benchmarks/bench_widgets.py --moves {args.moves} --write`\n\n"
+            f"Made by `.venv/bin/python benchmarks/bench_widgets.py --moves {args.moves} --write` on "
+            f"{machine.describe(PACKAGES, 'end')}; matplotlib backend Agg.\n\n"
             f"{summary}\n\n" + "\n".join(sections))
         print(f"wrote {RESULTS}")
 

@@ -1,8 +1,9 @@
 """Reproduce the MAML paper's sinusoid regression table, with FOMAML, Reptile and iMAML beside it.
 
 Setup (MAML paper §5.1, see shared/reference/results.md): tasks y = A·sin(x − φ), A ~ U[0.1, 5], φ ~ U[0, π],
-x ~ U[−5, 5]; an MLP 1-40-40-1 ReLU (tanh for iMAML) from one seeded initialisation; meta-batches of 25 tasks of K = 10 support
-+ 10 query points. Every method is trained for 70,000 meta-iterations (settings in ``SETTINGS``, printed and
+x ~ U[−5, 5]; an MLP 1-40-40-1 ReLU (tanh for iMAML) from one seeded initialisation; meta-batches of 25 tasks of
+K = 10 support + 10 query points, drawn from streams spawned by the same seed (never from a seed that draws
+evaluation tasks). Every method is trained for 70,000 meta-iterations (settings in ``SETTINGS``, printed and
 stored in each weight file's info):
 
 * pretrained  Adam 1e-3 on (1/B) Σ_i ∇L_i(θ; D_i), all 20 points of each task, no adaptation (the paper's baseline)
@@ -51,20 +52,19 @@ import datetime
 import functools
 import json
 import multiprocessing
-import os
 import pathlib
-import platform
 import sys
 import time
-from importlib import metadata
 
 import numpy as onp
 from tqdm.auto import tqdm
 
+import machine
 import malloc_tuning
 from autograd.misc.optimizers import adam
 from mamlkit import (DivergenceError, History, NotPositiveDefiniteError, evaluate, meta_train,
                      meta_value_and_gradient, models, published, tasks, zoo)
+from mamlkit.results import dumps
 
 SCRIPT = f"benchmarks/{pathlib.Path(__file__).name}"
 ROOT = pathlib.Path(__file__).resolve().parents[1]
@@ -108,6 +108,13 @@ def _counting(sampler):
     return sample
 
 
+def training_streams(init_seed, n):
+    """``n`` seeds for the training tasks: children of SeedSequence(init_seed). A spawned stream never coincides with
+    the plain integer seeds that draw the validation (2), test (1) and extra test tasks (100–129), nor with the
+    initialisation's own stream, so no evaluation task is ever trained on."""
+    return onp.random.SeedSequence(init_seed).spawn(n)
+
+
 def train(name, iterations, n_validation, init_seed=INIT_SEED):
     """Meta-train one method from the shared seeded initialisation, keeping the checkpoint that scores best on the
     validation tasks (``Checkpoints``). Returns (model, selected θ, last θ, info)."""
@@ -118,19 +125,20 @@ def train(name, iterations, n_validation, init_seed=INIT_SEED):
     keeper = Checkpoints(model, n_validation, every=max(1, iterations // VALIDATION["checkpoints"]))
     start, cpu = time.perf_counter(), time.process_time()
     losses = []
-    # A linearly annealed rate runs as constant pieces, each with its own task seed.
+    # A linearly annealed rate runs as constant pieces, each with its own stream of training tasks.
     chunks = ANNEAL_CHUNKS if schedule != "constant" else 1
+    streams = training_streams(init_seed, chunks)
     bounds = onp.linspace(0, iterations, chunks + 1).round().astype(int)
     safeguards, done = {}, 0
     for i, (lo, hi) in enumerate(zip(bounds[:-1], bounds[1:])):
         rate = meta_lr * (1.0 - i / chunks)
         observe = functools.partial(keeper.observe, offset=int(lo))
         if method == "imaml":
-            theta, history, safeguards = train_redrawing(model, theta, sampler, int(hi - lo), rate,
-                                                         init_seed + 1 + i, inner, observe)
+            theta, history, safeguards = train_redrawing(model, theta, sampler, int(hi - lo), rate, streams[i],
+                                                         inner, observe)
         else:
             theta, history = meta_train(method, model.loss, theta, sampler, int(hi - lo), META_BATCH, rate,
-                                        optimizer=optimizer, seed=init_seed + 1 + i, progress=False,
+                                        optimizer=optimizer, seed=streams[i], progress=False,
                                         callback=observe, **inner)
         losses += history.loss
         done = int(lo) + len(history.loss)
@@ -140,7 +148,7 @@ def train(name, iterations, n_validation, init_seed=INIT_SEED):
     score, selected, best = keeper.best
     info = {
         "method": method, "iterations": selected, "iterations_planned": iterations, "iterations_run": done,
-        "init_seed": init_seed, "task_seed": init_seed + 1,
+        "init_seed": init_seed, "task_streams": f"SeedSequence({init_seed}).spawn({chunks})",
         "model": {"sizes": list(model.sizes), "activation": model.activation},
         "inner_lr": inner.get("lr"), "inner_steps": inner.get("steps", 0), "k_support": K_SUPPORT,
         "k_query": K_QUERY, "meta_batch": META_BATCH, "meta_lr": meta_lr, "meta_lr_schedule": schedule,
@@ -170,8 +178,9 @@ class Checkpoints:
     """Early stopping on validation tasks: θ is scored every ``every`` meta-iterations and at the end, and the best
     (lowest ``validation_score``) is kept as ``best`` = (score, iteration, θ).
 
-    Why: with a constant meta-rate the iterate keeps moving, and some iterates put the support-set Hessian of a few
-    5-point tasks above 2/α, so that plain gradient steps on them diverge (see sinusoid.md, "last iterate").
+    Why: with a constant meta-rate the iterate keeps moving, and at some iterates plain gradient steps run away on
+    a few 5-point tasks: each overshooting step lands where the curvature is higher, so the next one overshoots
+    more (notebook 06). Curvature above 2/α at θ alone is common and harmless (see sinusoid.md, "last iterate").
     """
 
     def __init__(self, model, n_tasks, every):
@@ -242,7 +251,8 @@ def summary(curve):
 
 
 def evaluate_model(model, theta, n_tasks, seed=EVAL["seed"]):
-    """{K: {steps: {"mse", "ci95"}}} on ``n_tasks`` held-out tasks per K (seed 1 unless told), K and steps as strings."""
+    """{K: {steps: {"mse", "ci95"}}} on ``n_tasks`` held-out tasks per K (seed 1 unless told), K and steps as
+    strings."""
     return {str(shots): summary(heldout_curves(model, theta, shots, n_tasks, seed)) for shots in EVAL["shots"]}
 
 
@@ -261,12 +271,11 @@ def paper_tasks(model, theta, n_tasks):
 def other_draws(model, theta, n_tasks, n_draws):
     """The 5-shot mean MSE after 1, 5 and 10 steps on ``n_draws`` more sets of ``n_tasks`` test tasks (seeds 100,
     101, …): how far the number the paper reports, one draw's mean, moves from one draw of tasks to the next.
-    A draw whose mean is not finite (some task diverged to overflow) is stored as None."""
+    A draw whose mean is not finite (some task diverged to overflow) is inf here and null in the files."""
     seeds = range(DRAWS["first_seed"], DRAWS["first_seed"] + n_draws)
     means = [heldout_curves(model, theta, 5, n_tasks, seed).mean(axis=0) for seed in seeds]
     return {"seed_range": [seeds[0], seeds[-1]], "tasks": n_tasks,
-            "mse": {s: [float(m[int(s)]) if onp.isfinite(m[int(s)]) else None for m in means]
-                    for s in VALIDATION["steps"]}}
+            "mse": {s: [float(m[int(s)]) for m in means] for s in VALIDATION["steps"]}}
 
 
 def run_method(job):
@@ -289,28 +298,30 @@ def run_method(job):
     return name, results, info
 
 
-def describe_settings(iterations):
-    """One line per method: what it optimises and with which settings."""
+def describe_settings(iterations, names=ORDER):
+    """One line per method in ``names``: what it optimises and with which settings."""
     lines = []
-    for name in ORDER:
+    for name in (n for n in ORDER if n in names):
         method, optimizer, meta_lr, inner, schedule = SETTINGS[name]
         inner_text = ", ".join(f"{k}={v}" for k, v in inner.items()) or "no adaptation"
         loop = "`train_redrawing` (meta_train's loop, redrawing indefinite batches)" if method == "imaml" \
             else f"`meta_train('{method}')`"
-        lines.append(f"- **{name}**: {loop}, MLP 1-40-40-1 {ACTIVATION.get(name, 'relu')}, {iterations} meta-iterations of {META_BATCH} tasks "
-                     f"(K = {K_SUPPORT} + {K_QUERY}), {optimizer} rate {meta_lr:g} ({schedule}); inner: {inner_text}")
+        lines.append(f"- **{name}**: {loop}, MLP 1-40-40-1 {ACTIVATION.get(name, 'relu')}, {iterations} "
+                     f"meta-iterations of {META_BATCH} tasks (K = {K_SUPPORT} + {K_QUERY}), {optimizer} rate "
+                     f"{meta_lr:g} ({schedule}); inner: {inner_text}")
     return lines
 
 
-def versions():
-    """Python, numpy, autograd and mamlkit versions, for the results page."""
-    return (f"Python {platform.python_version()}, numpy {onp.__version__}, autograd {metadata.version('autograd')}, "
-            f"mamlkit {metadata.version('mamlkit')}")
-
-
 def _number(value):
-    """An MSE for the tables: three decimals, or ∞ beyond 1e6 (a diverged adaptation)."""
-    return f"{value:.3f}" if onp.isfinite(value) and value < 1e6 else "∞"
+    """An MSE for the tables: three decimals, or ∞ beyond 1e6 or for None (a diverged adaptation; see
+    ``results.dumps``)."""
+    return f"{value:.3f}" if value is not None and onp.isfinite(value) and value < 1e6 else "∞"
+
+
+def _entry(entry):
+    """A table cell "mean ± ci95", or ∞ for a diverged mean (see ``_number``)."""
+    mse = _number(entry["mse"])
+    return "∞" if mse == "∞" else f"{mse} ± {entry['ci95']:.3f}"
 
 
 def draw_spread_lines(results, infos):
@@ -368,10 +379,9 @@ def markdown(results, infos, failures, args, wall, earlier=()):
     results were kept from an earlier run)."""
     lines = [
         "# Sinusoid regression: MAML paper setting, reproduced", "",
-        f"Made by `{SCRIPT}{' --quick' if args.quick else ''}` (initialisation seed {args.init_seed}, task "
-        f"batches seed {args.init_seed + 1}) on {datetime.date.today().isoformat()}; "
-        f"{versions()}; machine: {os.cpu_count()} cores ({platform.machine()}, {platform.processor() or 'cpu'}), "
-        f"shared with other jobs (load average at the end {os.getloadavg()[0]:.1f}). "
+        f"Made by `{SCRIPT}{' --quick' if args.quick else ''}` (initialisation seed {args.init_seed}; training "
+        f"tasks from streams spawned by SeedSequence({args.init_seed}), apart from every evaluation seed) on "
+        f"{machine.describe(('numpy', 'autograd', 'mamlkit'), 'end')}. "
         f"Whole script: {wall / 60:.1f} min wall time with {args.jobs} worker process{'es' * (args.jobs != 1)}"
         + (f" for {', '.join(args.methods)} only" if set(args.methods) != set(SETTINGS) else "")
         + (f"; the results and times of {', '.join(earlier)} come from an earlier run of this script (see their "
@@ -379,10 +389,11 @@ def markdown(results, infos, failures, args, wall, earlier=()):
     ]
     if args.quick:
         lines += ["**QUICK SMOKE RUN** (few iterations, few held-out tasks): not the reproduction.", ""]
-    lines += ["## Training", ""] + describe_settings(args.iterations) + [""]
+    lines += ["## Training", ""] + describe_settings(args.iterations, [*results, *failures]) + [""]
     redrawn = infos.get("imaml", {}).get("batches_redrawn")
     if redrawn is not None:
-        lines += [f"iMAML batches redrawn because CG met negative curvature or the result was not finite: {redrawn}.", ""]
+        lines += ["iMAML batches redrawn because CG met negative curvature or the result was not finite: "
+                  f"{redrawn}.", ""]
     for name, info in infos.items():
         if info.get("stopped_early_at_iteration") is not None:
             lines += [(f"**{name} stopped early at meta-iteration {info['stopped_early_at_iteration']}** of "
@@ -430,7 +441,7 @@ def markdown(results, infos, failures, args, wall, earlier=()):
             continue
         row = results[name]["5"]
         paper = published.MAML_SINUSOID_5SHOT.get(name, {})
-        cells = [f"{row[s]['mse']:.3f} ± {row[s]['ci95']:.3f}" for s in ("1", "5", "10")]
+        cells = [_entry(row[s]) for s in ("1", "5", "10")]
         cells += [f"{paper[s]:.2f}" if s in paper else "–" for s in (1, 5, 10)]
         lines.append(f"| {name} | " + " | ".join(cells) + " |")
     lines += draw_spread_lines(results, infos)
@@ -440,8 +451,7 @@ def markdown(results, infos, failures, args, wall, earlier=()):
     for name in ORDER:
         for shots in results.get(name, {}):
             row = results[name][shots]
-            lines.append(f"| {name} | {shots} | " + " | ".join(
-                f"{row[str(s)]['mse']:.3f} ± {row[str(s)]['ci95']:.3f}" for s in EVAL["steps"]) + " |")
+            lines.append(f"| {name} | {shots} | " + " | ".join(_entry(row[str(s)]) for s in EVAL["steps"]) + " |")
     return "\n".join(lines) + "\n"
 
 
@@ -459,7 +469,8 @@ def main(argv=None):
     parser.add_argument("--imaml", nargs=4, type=float, metavar=("LAM", "INNER_LR", "INNER_STEPS", "META_LR"),
                         help="override iMAML's λ, proximal inner rate and steps, and Adam rate")
     parser.add_argument("--init-seed", type=int, default=INIT_SEED,
-                        help=f"seed of the initialisation ({INIT_SEED}); the task batches use seed + 1 (for a seed study)")
+                        help=f"seed of the initialisation and of the training tasks' streams ({INIT_SEED}; "
+                             "for a seed study)")
     args = parser.parse_args(argv)
     if args.imaml:
         lam, inner_lr, inner_steps, meta_lr = args.imaml
@@ -472,7 +483,7 @@ def main(argv=None):
             setattr(args, option, quick if args.quick else full)
         elif getattr(args, option) < 1:
             parser.error(f"--{option.replace('_', '-')} must be a positive whole number, got {getattr(args, option)}")
-    print("Settings:", *describe_settings(args.iterations), sep="\n")
+    print("Settings:", *describe_settings(args.iterations, args.methods), sep="\n")
     print(f"Evaluation: {args.n_tasks} held-out tasks per K in {EVAL['shots']}, steps {EVAL['steps']}, "
           f"α = {EVAL['lr']}, {EVAL['k_query']} query points per task", flush=True)
 
@@ -520,7 +531,7 @@ def main(argv=None):
                 results[name], earlier = res, earlier + [name]
                 infos[name] = zoo.load(name, directory=args.weights_dir)[2]
     ordered = {name: results[name] for name in ORDER if name in results}
-    (out / "sinusoid.json").write_text(json.dumps(ordered, indent=1) + "\n")
+    (out / "sinusoid.json").write_text(dumps(ordered, indent=1) + "\n")
     (out / "sinusoid.md").write_text(markdown(ordered, infos, failures, args, wall, earlier))
     print(f"wrote {out / 'sinusoid.json'}, {out / 'sinusoid.md'} and weights in {args.weights_dir}; "
           f"whole script {wall / 60:.1f} min")

@@ -37,7 +37,8 @@ def adapt(loss, theta, data, lr, steps=1):
 
 
 def hessian(loss, theta, data):
-    """H = ∇²_θ L(θ; data), the exact d×d Hessian by forward-over-reverse autodiff."""
+    """H = ∇²_θ L(θ; data), the exact d×d Hessian by reverse-over-reverse autodiff (``autograd.hessian``: one
+    reverse pass through the gradient per row, so about d gradient evaluations)."""
     theta = check_theta(theta)
     return autograd.hessian(scalar_loss(loss))(theta, check_data(data))
 

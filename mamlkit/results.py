@@ -10,6 +10,7 @@ Paths default to the repository's ``benchmarks/results``, found next to the pack
 in the working directory or any of its parents (a notebook runs from ``notebooks/``).
 """
 import json
+import math
 import pathlib
 import re
 
@@ -44,11 +45,29 @@ def load_sinusoid(path=None):
     """{method: {K: {steps: {"mse": m, "ci95": c}}}} from ``sinusoid.json``, with K and steps as ints.
 
     ``path`` is the file or the folder holding it (default: ``results_dir()``). The file stores K and steps as
-    strings (JSON keys). An MSE of NaN or inf is kept as it is: it records fine-tuning that diverged.
+    strings (JSON keys). A null MSE or interval (see ``dumps``) comes back as inf: fine-tuning that diverged.
     """
     raw = json.loads(_read(path, "sinusoid.json"))
-    return {method: {int(k): {int(s): {"mse": float(e["mse"]), "ci95": float(e["ci95"])} for s, e in by_steps.items()}
-                     for k, by_steps in by_k.items()} for method, by_k in raw.items()}
+    return {method: {int(k): {int(s): {key: _inf_if_none(e[key]) for key in ("mse", "ci95")}
+                              for s, e in by_steps.items()} for k, by_steps in by_k.items()}
+            for method, by_k in raw.items()}
+
+
+def dumps(data, **options):
+    """``json.dumps(data, **options)`` with every inf or nan written as null, so that any JSON reader accepts the
+    results files and weight info: a diverged fine-tuning's mean is inf, and its interval nan (inf − inf).
+    ``load_sinusoid`` and ``zoo.other_draws`` read null back as inf."""
+    def finite(value):
+        if isinstance(value, dict):
+            return {key: finite(v) for key, v in value.items()}
+        if isinstance(value, (list, tuple)):
+            return [finite(v) for v in value]
+        return None if isinstance(value, float) and not math.isfinite(value) else value
+    return json.dumps(finite(data), allow_nan=False, **options)
+
+
+def _inf_if_none(value):
+    return onp.inf if value is None else float(value)
 
 
 def sinusoid_arrays(results, k, methods=METHODS, steps=(0, 1, 5, 10)):
@@ -144,6 +163,6 @@ def _read(path, name):
     if not file.exists():
         raise ResultsMissingError(
             f"{file} does not exist yet: it is written by `{SCRIPTS.get(file.stem, 'a script in benchmarks/')}`" + (
-                " (the full run takes about 30 minutes; `--quick` makes a rough one in a few minutes)"
+                " (the full run takes about 10 minutes on 2 cores; `--quick` makes a rough one in under a minute)"
                 if file.stem == "sinusoid" else ""))
     return file.read_text()

@@ -1,7 +1,7 @@
 """Trained sinusoid models shipped with the package (made by benchmarks/ scripts; see each file's ``info``).
 
-``load(name)`` returns (model, θ, info) for name ∈ {"pretrained", "maml", …}: the 1-40-40-1 ReLU MLP, its
-trained flat parameter vector and a dict saying how it was trained.
+``load(name)`` returns (model, θ, info) for name ∈ {"pretrained", "maml", …}: the 1-40-40-1 MLP (ReLU; tanh for
+iMAML, as stored in the file), its trained flat parameter vector and a dict saying how it was trained.
 """
 import json
 import pathlib
@@ -9,6 +9,7 @@ import pathlib
 import numpy as onp
 
 from .models import MLP
+from .results import dumps
 
 WEIGHTS = pathlib.Path(__file__).parent / "weights"
 
@@ -19,13 +20,13 @@ def available(directory=None):
 
 
 def save(name, model, theta, info, directory=None):
-    """Store θ, the layer sizes, the activation and ``info`` (a JSON-able dict) as <directory>/<name>.npz
-    (default: the package's weights/, which ``load`` reads)."""
+    """Store θ, the layer sizes, the activation and ``info`` (a JSON-able dict; inf and nan are stored as null, see
+    ``results.dumps``) as <directory>/<name>.npz (default: the package's weights/, which ``load`` reads)."""
     # WEIGHTS is looked up at call time (not bound as a default) so that save and load agree on the folder
     directory = pathlib.Path(WEIGHTS if directory is None else directory)
     directory.mkdir(parents=True, exist_ok=True)
     onp.savez_compressed(directory / f"{name}.npz", theta=onp.asarray(theta, dtype=onp.float64),
-                         sizes=onp.array(model.sizes), activation=model.activation, info=json.dumps(info))
+                         sizes=onp.array(model.sizes), activation=model.activation, info=dumps(info))
 
 
 def load(name, directory=None):

@@ -1,4 +1,6 @@
 """Landscape grids (layout, grid-wide inner loops and meta-losses), the evaluation curve, and the model zoo."""
+import json
+
 import numpy as np
 import pytest
 
@@ -121,11 +123,21 @@ def test_zoo_round_trip(tmp_path, monkeypatch):
         zoo.load("tiny", directory=tmp_path / "elsewhere")
 
 
+def test_zoo_stores_non_finite_info_as_null(tmp_path):
+    model = models.MLP((1, 3, 1), "relu")
+    info = {"mse": {"10": {"mse": np.inf, "ci95": np.nan}}, "draws": [0.3, np.inf]}
+    zoo.save("diverged", model, model.init(np.random.default_rng(0)), info, directory=tmp_path)
+    assert zoo.load("diverged", directory=tmp_path)[2] == {"mse": {"10": {"mse": None, "ci95": None}},
+                                                           "draws": [0.3, None]}
+
+
 def test_shipped_models_load():
-    """Whatever the package ships is a loadable 1-40-40-1 MLP with finite parameters."""
+    """Whatever the package ships is a loadable 1-40-40-1 MLP with finite parameters and strict-JSON info."""
     for name in zoo.available():
         model, theta, info = zoo.load(name)
         assert theta.shape == (model.size,) and np.all(np.isfinite(theta)) and isinstance(info, dict)
+        with np.load(zoo.WEIGHTS / f"{name}.npz") as f:
+            json.loads(str(f["info"]), parse_constant=lambda token, n=name: pytest.fail(f"{n}'s info holds {token}"))
 
 
 def test_grid_meta_loss_accepts_tasks_with_distinct_query_sets():

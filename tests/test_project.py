@@ -62,3 +62,15 @@ def test_makefile_has_lab_and_test_and_ci_runs_make_test():
     commands = [line.strip() for line in ci.read_text().splitlines() if not line.strip().startswith("#")]
     assert "make test" in commands
     assert os.access(ci, os.X_OK)
+
+
+def test_a_built_package_holds_every_subpackage():
+    """pip install . (not -e) and a wheel ship what the build finds: mamlkit.demos included, benchmarks/ not."""
+    import setuptools
+
+    config = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]
+    found = config["packages"]
+    if isinstance(found, dict):  # [tool.setuptools.packages.find]
+        found = setuptools.find_packages(where=ROOT, include=found["find"]["include"])
+    on_disk = {str(p.parent.relative_to(ROOT)).replace(os.sep, ".") for p in (ROOT / "mamlkit").rglob("__init__.py")}
+    assert set(found) == on_disk

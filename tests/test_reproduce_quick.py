@@ -99,9 +99,11 @@ def test_partial_runs_say_which_results_are_their_own(tmp_path):
 
     page = run("maml", 3)
     assert "1 worker process for maml only." in page and "earlier run" not in page
-    assert "initialisation seed 3, task batches seed 4" in page
+    assert "initialisation seed 3; training tasks from streams spawned by SeedSequence(3)" in page
+    assert "- **maml**:" in page and "- **fomaml**:" not in page  # the settings of what was run, nothing else
     page = run("fomaml", 3)
     assert "for fomaml only; the results and times of maml come from an earlier run" in page
+    assert "- **maml**:" in page and "- **fomaml**:" in page and "- **reptile**:" not in page
     assert list(json.loads((tmp_path / "sinusoid.json").read_text())) == ["maml", "fomaml"]
     assert zoo.load("maml", directory=tmp_path)[2]["init_seed"] == 3
 
@@ -117,3 +119,32 @@ def test_counts_below_one_are_refused_by_name(option, value, capsys, monkeypatch
         reproduce_sinusoid.main([option, value, "--out", "/nonexistent", "--weights-dir", "/nonexistent"])
     assert exit_info.value.code == 2
     assert f"{option} must be a positive whole number, got {value}" in capsys.readouterr().err
+
+
+def test_no_training_stream_draws_an_evaluation_task(monkeypatch):
+    """The first tasks of every training stream (seeds 0–4, all 100 pieces of an annealed run) differ from the first
+    tasks of every seed that draws evaluation tasks: test (1), validation (2), extra draws (100–129). With plain
+    integer seeds init_seed + 1 + piece, as before, test task 0 was the first training task of every method."""
+    monkeypatch.syspath_prepend(str(SCRIPT.parent))
+    import reproduce_sinusoid
+
+    family = tasks.Sinusoid()
+    evaluation_seeds = [reproduce_sinusoid.EVAL["seed"], reproduce_sinusoid.VALIDATION["seed"],
+                        *range(reproduce_sinusoid.DRAWS["first_seed"], reproduce_sinusoid.DRAWS["first_seed"] + 30)]
+    evaluation = {family.sample_params(np.random.default_rng(seed)) for seed in evaluation_seeds}
+    training = {family.sample_params(np.random.default_rng(stream))
+                for init_seed in range(5) for stream in reproduce_sinusoid.training_streams(init_seed, 100)}
+    assert len(training) == 500 and not training & evaluation
+    old_scheme = {family.sample_params(np.random.default_rng(init_seed + 1 + piece))
+                  for init_seed in range(5) for piece in range(100)}
+    assert old_scheme & evaluation  # the collision this guards against
+
+
+def test_a_diverged_mean_is_shown_as_infinity(monkeypatch):
+    """A task that ran away makes the mean huge (finite, or inf, or null once stored): the tables say ∞, not 20 digits."""
+    monkeypatch.syspath_prepend(str(SCRIPT.parent))
+    import reproduce_sinusoid
+
+    assert reproduce_sinusoid._entry({"mse": 0.6123, "ci95": 0.0561}) == "0.612 ± 0.056"
+    for diverged in (5.5e19, float("inf"), float("nan"), None):
+        assert reproduce_sinusoid._entry({"mse": diverged, "ci95": None}) == "∞"

@@ -66,18 +66,29 @@ def test_missing_file_says_which_script_makes_it(tmp_path):
     assert issubclass(results.ResultsMissingError, FileNotFoundError)
 
 
-def test_diverged_entries_are_kept_and_shown_as_such(tmp_path):
+def test_diverged_entries_are_stored_as_null_and_read_back_as_inf(tmp_path):
     data = fake_results()
-    data["imaml"]["5"]["10"] = {"mse": float("nan"), "ci95": float("nan")}
+    data["imaml"]["5"]["10"] = {"mse": float("inf"), "ci95": float("nan")}  # what a diverged fine-tuning gives
     data["imaml"]["5"]["5"] = {"mse": 1.4e41, "ci95": 2.7e41}
-    (tmp_path / "sinusoid.json").write_text(json.dumps(data))  # json writes NaN, as the script's json.dumps does
+    text = results.dumps(data)
+    strict = json.loads(text, parse_constant=lambda name: pytest.fail(f"{name} is not JSON"))
+    assert strict["imaml"]["5"]["10"] == {"mse": None, "ci95": None} and data["imaml"]["5"]["10"]["mse"] == onp.inf
+    (tmp_path / "sinusoid.json").write_text(text)
     loaded = results.load_sinusoid(tmp_path)
-    assert onp.isnan(loaded["imaml"][5][10]["mse"]) and loaded["imaml"][5][5]["mse"] == 1.4e41
+    assert loaded["imaml"][5][10] == {"mse": onp.inf, "ci95": onp.inf} and loaded["imaml"][5][5]["mse"] == 1.4e41
     row = results.sinusoid_markdown(loaded, ks=(5,)).splitlines()[-1]
     assert row.endswith("| 1.4e+41 ± 2.7e+41 | diverged |")
     assert results.mse_text(0.6054, 0.0541) == "0.605 ± 0.054"
     assert results.mse_text(0.6054) == "0.605" and results.mse_text(5.1e8) == "5.1e+08"
     assert results.mse_text(float("inf")) == results.mse_text(float("nan"), 0.1) == "diverged"
+
+
+def test_dumps_reaches_into_nested_lists_and_leaves_finite_values_alone():
+    data = {"draws": [0.5, float("-inf"), [float("nan"), 2]], "n": 3, "name": "maml", "none": None, "t": (1.5,)}
+    assert json.loads(results.dumps(data)) == {"draws": [0.5, None, [None, 2]], "n": 3, "name": "maml",
+                                               "none": None, "t": [1.5]}
+    assert data["draws"][1] == -onp.inf  # the input is not modified
+    assert results.dumps({"a": onp.float64(onp.inf), "b": onp.float64(0.25)}) == '{"a": null, "b": 0.25}'
 
 
 def test_read_tables_splits_tables_keeps_headings_and_skips_separators(folder):
@@ -128,10 +139,11 @@ def test_the_committed_sinusoid_results_have_the_promised_form():
     file = REPO / "benchmarks" / "results" / "sinusoid.json"
     if not file.exists():
         pytest.skip("benchmarks/results/sinusoid.json not produced yet (benchmarks/reproduce_sinusoid.py)")
+    json.loads(file.read_text(), parse_constant=lambda name: pytest.fail(f"sinusoid.json holds {name}: not JSON"))
     data = results.load_sinusoid()
     assert not set(results.METHODS) - set(data), f"methods missing from sinusoid.json: {set(results.METHODS) - set(data)}"
     for m in results.METHODS:
         assert set(data[m]) >= {5, 10, 20}
         for k in (5, 10, 20):
             assert set(data[m][k]) >= {0, 1, 5, 10}
-            assert not any(e["mse"] < 0 or e["ci95"] < 0 for e in data[m][k].values())  # NaN: diverged
+            assert not any(e["mse"] < 0 or e["ci95"] < 0 for e in data[m][k].values())  # inf: diverged

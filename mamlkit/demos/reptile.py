@@ -86,9 +86,13 @@ def reptile_interpolation(a=0.3, b=0.85, lr=0.015, steps=3, beta=0.5, n=60):
             message += " With k = 1, φ − θ = −α∇L(θ): Reptile is plain gradient descent on the task (joint training)."
         # Along the steepest direction a step multiplies the distance to the valley floor by 1 − α·λ_max(H).
         sharpness = lr * onp.linalg.eigvalsh(hessian(loss, theta, data))[-1]
-        if sharpness > 1:
+        if sharpness > 2:
+            message += (f" α·λ_max(H) = {sharpness:.2f} > 2 at θ: the first step overshoots the valley floor and lands "
+                        "further from it than it started. With this curvature everywhere (a quadratic) the path would "
+                        "move away; here the curvature changes as the path moves, so see whether L(φ) still falls.")
+        elif sharpness > 1:
             message += (f" α·λ_max(H) = {sharpness:.2f} > 1 at θ: the first step overshoots the valley floor, so the "
-                        "path zigzags (beyond 2 it would move away).")
+                        "path zigzags.")
         if not all(_inside(p) for p in path):
             message += " Part of the path leaves the picture."
         return message

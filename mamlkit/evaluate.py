@@ -36,3 +36,16 @@ def mean_ci95(values, axis=0):
     values = onp.asarray(values, dtype=float)
     n = values.shape[axis]
     return values.mean(axis=axis), 1.96 * values.std(axis=axis) / onp.sqrt(n)
+
+
+def runaway(curves, limit):
+    """Indices of the tasks whose error after the last step of ``curves`` (from ``adaptation_curve``) is above
+    ``limit``: fine-tuning that ran away. For sinusoids use ``Sinusoid.zero_error_bound``, which predicting y = 0
+    never exceeds."""
+    return onp.flatnonzero(onp.asarray(curves)[:, -1] > limit)
+
+
+def spikes(curves, limit):
+    """Indices of the tasks whose error is above ``limit`` at some step but back at or below it after the last."""
+    curves = onp.asarray(curves)
+    return onp.flatnonzero((curves > limit).any(axis=1) & (curves[:, -1] <= limit))

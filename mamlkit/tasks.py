@@ -44,6 +44,12 @@ class Sinusoid:
     def __init__(self, amplitude=(0.1, 5.0), phase=(0.0, onp.pi), x_range=(-5.0, 5.0)):
         self.amplitude, self.phase, self.x_range = amplitude, phase, x_range
 
+    @property
+    def zero_error_bound(self):
+        """max A²: no task's query MSE for the prediction y = 0 (the mean of A² sin²(x − φ)) can exceed it, so a
+        fine-tuned model whose error is above it has done worse than predicting nothing: its fine-tuning ran away."""
+        return self.amplitude[1] ** 2
+
     @staticmethod
     def curve(x, amplitude, phase):
         """The task's true function A·sin(x − φ)."""

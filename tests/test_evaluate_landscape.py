@@ -90,6 +90,23 @@ def test_an_overflowed_task_scores_inf_not_nan():
         assert np.all(np.isfinite(curves[:, 0]))   # before fine-tuning every task is finite
 
 
+def test_runaway_and_spikes_split_tasks_by_where_their_error_ends():
+    curves = np.array([[3.0, 0.5, 0.3],     # ordinary
+                       [3.0, 40.0, np.inf],  # runs away (an overflow scores inf)
+                       [3.0, 30.0, 1.0],     # spikes above the limit, then falls back
+                       [3.0, 2.0, 25.0]])    # at the limit: neither
+    assert evaluate.runaway(curves, 25.0).tolist() == [1]
+    assert evaluate.spikes(curves, 25.0).tolist() == [2]
+
+
+def test_predicting_zero_never_scores_above_the_sinusoid_bound():
+    family = tasks.Sinusoid()
+    assert family.zero_error_bound == 25.0
+    worst = tasks.Sinusoid(amplitude=(4.99, 5.0))   # the largest amplitudes, to come close to the bound
+    errors = [np.mean(t.test[1] ** 2) for t in worst.sample_batch(np.random.default_rng(0), 2000, 5, 5)]
+    assert max(errors) <= worst.zero_error_bound and max(errors) > 0.8 * worst.zero_error_bound
+
+
 def test_mean_ci95():
     values = np.array([[1.0, 2.0], [3.0, 6.0], [5.0, 4.0], [7.0, 8.0]])
     mean, half = evaluate.mean_ci95(values)

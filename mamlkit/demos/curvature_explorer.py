@@ -6,8 +6,9 @@ f(x) = ½ (x − ½)ᵀ C (x − ½) + gᵀx with C = [[a, b], [b, c]] and g = (
 
 and with the curvature C set to zero only g is left. This is an analogy for FOMAML, not FOMAML itself: MAML's
 one-step meta-gradient is ∇L_te(φ) − αH∇L_te(φ), a vector plus a curvature matrix applied to a vector, and FOMAML
-keeps only the vector, as g is kept here and C(θ − ½) dropped. Both are drawn as arrows of the gradient itself (tail at θ, tip at θ + ∇f), with every
-component computed from its own coordinate (the article took both y-components from θ_x and drew θ − ∇f).
+keeps only the vector, as g is kept here and C(θ − ½) dropped. Both are drawn as arrows of the gradient itself
+(tail at θ, tip at θ + ∇f), with every component computed from its own coordinate (the article took both
+y-components from θ_x and drew θ − ∇f).
 """
 import ipywidgets as widgets
 import numpy as onp
@@ -73,7 +74,8 @@ def curvature_explorer(n=61):
     free_arrow = ax.quiver([0.0], [0.0], [0.0], [0.0], color=COLORS["fomaml"], **arrow)
     (dot,) = ax.plot([], [], "o", color="black", zorder=4, animated=True)
     ax.legend(handles=[
-        Line2D([], [], color=COLORS["maml"], lw=3, label=r"$\nabla f = C(\theta-\frac{1}{2})+g$ (curvature kept, like MAML)"),
+        Line2D([], [], color=COLORS["maml"], lw=3,
+               label=r"$\nabla f = C(\theta-\frac{1}{2})+g$ (curvature kept, like MAML)"),
         Line2D([], [], color=COLORS["fomaml"], lw=3, label=r"$g$ (curvature dropped, like FOMAML)"),
     ], loc="upper center", bbox_to_anchor=(0.5, -0.12), fontsize=9)
     fig.subplots_adjust(bottom=0.24, top=0.93)

@@ -21,11 +21,24 @@ class MLP:
         self.shapes = list(zip(self.sizes[:-1], self.sizes[1:]))
         self.size = sum(m * n + n for m, n in self.shapes)
 
-    def init(self, rng):
-        """Weights and biases of a layer with m inputs ~ U(−1/√m, 1/√m) (PyTorch's default), as one flat vector."""
+    def init(self, rng, scheme="uniform"):
+        """A random θ, as one flat vector. ``scheme``:
+
+        * "uniform" (PyTorch's default): the weights and biases of a layer with m inputs ~ U(−1/√m, 1/√m);
+        * "reference" (the MAML paper's code): every weight ~ N(0, 0.01²) truncated at two standard deviations
+          (values beyond are redrawn, as TensorFlow's ``truncated_normal`` does), every bias 0.
+        """
+        if scheme not in ("uniform", "reference"):
+            raise ValueError(f"scheme must be 'uniform' or 'reference', got {scheme!r}")
         parts = []
         for m, n in self.shapes:
-            parts.append(rng.uniform(-1.0, 1.0, size=m * n + n) / onp.sqrt(m))
+            if scheme == "uniform":
+                parts.append(rng.uniform(-1.0, 1.0, size=m * n + n) / onp.sqrt(m))
+                continue
+            weights = rng.normal(0.0, 0.01, size=m * n)
+            while (far := onp.abs(weights) > 0.02).any():
+                weights[far] = rng.normal(0.0, 0.01, size=far.sum())
+            parts += [weights, onp.zeros(n)]
         return onp.concatenate(parts)
 
     def layers(self, theta):

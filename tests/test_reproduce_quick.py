@@ -89,23 +89,31 @@ def test_quick_run_writes_results_and_weights_only_where_told(tmp_path):
 
 def test_partial_runs_say_which_results_are_their_own(tmp_path):
     """--methods trains only those; a later partial run into the same folder keeps the earlier results and says so."""
-    def run(method, seed):
+    def run(method, seed, *options):
         proc = subprocess.run(
             [sys.executable, str(SCRIPT), "--quick", "--iterations", "10", "--n-tasks", "10", "--jobs", "1",
-             "--methods", method, "--init-seed", str(seed), "--out", str(tmp_path), "--weights-dir", str(tmp_path)],
+             "--methods", method, "--init-seed", str(seed), "--out", str(tmp_path), "--weights-dir", str(tmp_path),
+             *options],
             cwd=ROOT, capture_output=True, text=True, timeout=600)
         assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
         return (tmp_path / "sinusoid.md").read_text()
 
     page = run("maml", 3)
     assert "1 worker process for maml only." in page and "earlier run" not in page
-    assert "initialisation seed 3; training tasks from streams spawned by SeedSequence(3)" in page
+    assert "(uniform initialisation `MLP.init`, seed 3; training tasks from streams spawned by SeedSequence(3)" in page
     assert "- **maml**:" in page and "- **fomaml**:" not in page  # the settings of what was run, nothing else
-    page = run("fomaml", 3)
+    page = run("fomaml", 3, "--init", "reference")
     assert "for fomaml only; the results and times of maml come from an earlier run" in page
+    assert "(reference initialisation `MLP.init`, seed 3;" in page
     assert "- **maml**:" in page and "- **fomaml**:" in page and "- **reptile**:" not in page
     assert list(json.loads((tmp_path / "sinusoid.json").read_text())) == ["maml", "fomaml"]
     assert zoo.load("maml", directory=tmp_path)[2]["init_seed"] == 3
+    # --init reaches MLP.init: 10 Adam steps of 1e-3 move each entry by at most about 0.01, so the MAML code's
+    # weights (|w| ≤ 0.02, biases 0) stay small, while the uniform first layer reaches towards ±1
+    _, uniform, info = zoo.load("maml", directory=tmp_path)
+    assert info["model"]["init"] == "uniform" and np.abs(uniform).max() > 0.5
+    _, reference, info = zoo.load("fomaml", directory=tmp_path)
+    assert info["model"]["init"] == "reference" and np.abs(reference).max() < 0.05
 
 
 @pytest.mark.parametrize("option", ["--iterations", "--n-tasks", "--draws"])

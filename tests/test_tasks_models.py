@@ -27,6 +27,25 @@ def test_mlp_init_uses_the_fan_in_bounds_and_the_seed():
     assert np.abs(second).max() <= 1 / np.sqrt(40) and np.abs(second).max() > 0.9 / np.sqrt(40)
 
 
+
+def test_mlp_reference_init_is_the_maml_codes_truncated_normal_with_zero_biases():
+    model = models.MLP((1, 40, 40, 1))
+    theta = model.init(np.random.default_rng(0), "reference")
+    np.testing.assert_array_equal(theta, model.init(np.random.default_rng(0), "reference"))
+    biases = np.zeros(model.size, dtype=bool)
+    for (m, n), start in zip(model.shapes, np.cumsum([0] + [m * n + n for m, n in model.shapes])):
+        biases[start + m * n:start + m * n + n] = True
+    weights = theta[~biases]
+    assert np.all(theta[biases] == 0.0)
+    assert np.abs(weights).max() <= 0.02 and np.abs(weights).max() > 0.019  # truncated at two std, and reaches it
+    # a normal truncated at ±2σ has std 0.880σ; 1,720 weights pin it to about ±2%
+    assert abs(weights.std() - 0.00880) < 0.0004 and abs(weights.mean()) < 0.0006
+
+
+def test_mlp_init_rejects_an_unknown_scheme():
+    with pytest.raises(ValueError, match="scheme must be 'uniform' or 'reference'"):
+        models.MLP().init(np.random.default_rng(0), "xavier")
+
 def manual_forward(sizes, activation, theta, x):
     """The network written out layer by layer: θ packs W (m×n, row-major) then b (n) per layer."""
     h, start = x, 0

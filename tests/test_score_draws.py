@@ -1,0 +1,59 @@
+"""benchmarks/score_draws.py on a few small draws: its counts agree with scoring the tasks directly."""
+import pathlib
+import subprocess
+import sys
+
+import numpy as np
+
+from mamlkit import evaluate, tasks, zoo
+
+ROOT = pathlib.Path(__file__).resolve().parents[1]
+SCRIPT = ROOT / "benchmarks" / "score_draws.py"
+
+
+def test_score_draws_counts_what_direct_scoring_counts(tmp_path):
+    maml, pretrained = zoo.WEIGHTS / "maml.npz", zoo.WEIGHTS / "pretrained.npz"
+    out = tmp_path / "draws.md"
+    proc = subprocess.run(
+        [sys.executable, str(SCRIPT), f"a={maml}", f"b={pretrained}", f"b={maml}", "--draws", "3",
+         "--first-seed", "7", "--n-tasks", "40", "--out", str(out)],
+        cwd=ROOT, capture_output=True, text=True, timeout=300, check=False)
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    page = out.read_text()
+    by_group, by_file = page.split("\n\n")[-2:]  # two tables: one row per group, then one per file
+    rows = {line.split(" | ")[0].strip("| "): line.split(" | ") for line in by_group.splitlines()[2:]}
+    assert "(seeds 7–9)" in page and sorted(rows) == ["a", "b"]
+    files = [line.split(" | ")[:2] for line in by_file.splitlines()[2:]]
+    made = {name: "{}.npz: {}, seed {}, {}".format(name, info["model"]["init"], info["init_seed"], info["iterations"])
+            for name, info in ((name, zoo.load(name)[2]) for name in ("maml", "pretrained"))}
+    assert files == [["| a", made["maml"]], ["| b", made["pretrained"]], ["| b", made["maml"]]]
+
+    def direct(name):
+        model, theta, _ = zoo.load(name)
+        means, runaway = [], 0
+        for seed in (7, 8, 9):
+            with np.errstate(all="ignore"):
+                curves = evaluate.adaptation_curve(model.loss, theta, tasks.Sinusoid().heldout(40, 5, 100, seed),
+                                                   0.01, 10)
+            means.append(curves[:, [1, 5, 10]].mean(axis=0))
+            runaway += len(evaluate.runaway(curves, tasks.Sinusoid().zero_error_bound))
+        return np.array(means), runaway
+
+    paper = np.array([0.67, 0.38, 0.35])
+    scored = {"a": [direct("maml")], "b": [direct("pretrained"), direct("maml")]}
+    for label, parts in scored.items():
+        means = np.concatenate([m for m, _ in parts])
+        meets = int(np.all(means <= paper, axis=1).sum())
+        median = " / ".join(f"{v:.3f}" for v in np.median(means, axis=0))
+        assert rows[label][1] == str(len(parts))
+        assert rows[label][2] == f"{meets} of {len(means)}"
+        assert rows[label][3] == median
+        assert rows[label][4].strip(" |") == f"{sum(r for _, r in parts)} of {len(means) * 40}"
+    # the pretrained model never meets MAML's numbers: group b has at most the 3 draws of its MAML file
+    assert int(rows["b"][2].split()[0]) <= 3
+
+
+def test_score_draws_rejects_a_missing_file(tmp_path):
+    proc = subprocess.run([sys.executable, str(SCRIPT), f"a={tmp_path / 'nothing.npz'}"], cwd=ROOT,
+                          capture_output=True, text=True, timeout=120, check=False)
+    assert proc.returncode == 2 and "LABEL=FILE.npz with an existing file" in proc.stderr

@@ -28,9 +28,10 @@ Initialisation (``--init``): PyTorch's default, ``MLP.init(rng, "uniform")``, sh
 paper's code draws every weight from a normal of std 0.01 truncated at two standard deviations and sets every bias
 to 0 (``--init reference``). Which one to ship was decided by a pilot fixed in advance and judged on fresh tasks only
 (``score_draws.py``, results/init_pilot.md): MAML from four seeds of the reference initialisation and five of the
-default, each scored on 30 draws of 600 5-shot tasks (seeds 1000–1029). None of the 120 reference (seed, draw)
-pairs met the paper's 0.67 / 0.38 / 0.35, against 31 of 150 for the default, and five times as many of their tasks
-ran away (193 of 72,000 against 40 of 90,000), so the default stays. results/seeds/ holds every run's own page.
+default, each scored on 30 draws of 600 5-shot tasks (seeds 1000–1029). None of the 120 reference (file, draw)
+pairs met the paper's 0.67 / 0.38 / 0.35, against 31 of 150 for the default, and their tasks ran away six times as
+often (193 of 72,000 against 40 of 90,000; 127 of the 193 from one seed), so the default stays. Each run's own page
+is in results/seeds/ (the default's seed 0 is results/sinusoid.md).
 
 Every method is checkpointed every 2,500 meta-iterations (and at the end) and scored on validation tasks (seed 2:
 the mean query MSE over K = 5, 10, 20 after 1, 5, 10 plain steps); the best checkpoint is what is evaluated and
@@ -480,7 +481,7 @@ def main(argv=None):
     parser.add_argument("--init-seed", type=int, default=INIT_SEED,
                         help=f"seed of the initialisation and of the training tasks' streams ({INIT_SEED}; "
                              "for a seed study)")
-    parser.add_argument("--init", choices=("uniform", "reference"), default="uniform",
+    parser.add_argument("--init", choices=models.INIT_SCHEMES, default="uniform",
                         help="initialisation of every method (MLP.init): PyTorch's default (uniform, the default) "
                              "or the MAML code's (reference; see the docstring for why it is not the default)")
     args = parser.parse_args(argv)

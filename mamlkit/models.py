@@ -7,6 +7,8 @@ import autograd.numpy as np
 import numpy as onp
 
 ACTIVATIONS = {"relu": lambda h: np.maximum(h, 0.0), "tanh": np.tanh}
+INIT_SCHEMES = ("uniform", "reference")  # see MLP.init
+REFERENCE_STD = 0.01  # the MAML code's weight scale
 
 
 class MLP:
@@ -28,17 +30,17 @@ class MLP:
         * "reference" (the MAML paper's code): every weight ~ N(0, 0.01²) truncated at two standard deviations
           (values beyond are redrawn, as TensorFlow's ``truncated_normal`` does), every bias 0.
         """
-        if scheme not in ("uniform", "reference"):
-            raise ValueError(f"scheme must be 'uniform' or 'reference', got {scheme!r}")
+        if scheme not in INIT_SCHEMES:
+            raise ValueError(f"scheme must be one of {INIT_SCHEMES}, got {scheme!r}")
         parts = []
         for m, n in self.shapes:
             if scheme == "uniform":
                 parts.append(rng.uniform(-1.0, 1.0, size=m * n + n) / onp.sqrt(m))
-                continue
-            weights = rng.normal(0.0, 0.01, size=m * n)
-            while (far := onp.abs(weights) > 0.02).any():
-                weights[far] = rng.normal(0.0, 0.01, size=far.sum())
-            parts += [weights, onp.zeros(n)]
+            else:
+                weights = rng.normal(0.0, REFERENCE_STD, size=m * n)
+                while (far := onp.abs(weights) > 2 * REFERENCE_STD).any():
+                    weights[far] = rng.normal(0.0, REFERENCE_STD, size=far.sum())
+                parts += [weights, onp.zeros(n)]
         return onp.concatenate(parts)
 
     def layers(self, theta):

@@ -131,14 +131,18 @@ def test_counts_below_one_are_refused_by_name(option, value, capsys, monkeypatch
 
 def test_no_training_stream_draws_an_evaluation_task(monkeypatch):
     """The first tasks of every training stream (seeds 0–4, all 100 pieces of an annealed run) differ from the first
-    tasks of every seed that draws evaluation tasks: test (1), validation (2), extra draws (100–129). With plain
+    tasks of every seed that draws evaluation tasks: test (1), validation (2), extra draws (100–129), score_draws.py's
+    fresh draws (1000–1029). With plain
     integer seeds init_seed + 1 + piece, as before, test task 0 was the first training task of every method."""
     monkeypatch.syspath_prepend(str(SCRIPT.parent))
     import reproduce_sinusoid
+    import score_draws
 
     family = tasks.Sinusoid()
+    draws, fresh = reproduce_sinusoid.DRAWS, score_draws.FRESH
     evaluation_seeds = [reproduce_sinusoid.EVAL["seed"], reproduce_sinusoid.VALIDATION["seed"],
-                        *range(reproduce_sinusoid.DRAWS["first_seed"], reproduce_sinusoid.DRAWS["first_seed"] + 30)]
+                        *range(draws["first_seed"], draws["first_seed"] + draws["n_draws"]),
+                        *range(fresh["first_seed"], fresh["first_seed"] + fresh["draws"])]
     evaluation = {family.sample_params(np.random.default_rng(seed)) for seed in evaluation_seeds}
     training = {family.sample_params(np.random.default_rng(stream))
                 for init_seed in range(5) for stream in reproduce_sinusoid.training_streams(init_seed, 100)}

@@ -49,8 +49,15 @@ def test_score_draws_counts_what_direct_scoring_counts(tmp_path):
         assert rows[label][2] == f"{meets} of {len(means)}"
         assert rows[label][3] == median
         assert rows[label][4].strip(" |") == f"{sum(r for _, r in parts)} of {len(means) * 40}"
-    # the pretrained model never meets MAML's numbers: group b has at most the 3 draws of its MAML file
-    assert int(rows["b"][2].split()[0]) <= 3
+
+
+def test_a_median_of_a_million_or_more_shows_as_infinite(monkeypatch):
+    monkeypatch.syspath_prepend(str(SCRIPT.parent))
+    import score_draws
+
+    means = np.array([[0.5, 0.3, 0.2], [0.6, 5e5, np.inf], [0.7, 3e6, np.inf]])
+    assert score_draws.cells(means, 4, 600) == "1 of 3 | 0.600 / 500000.000 / ∞ | 4 of 1800"
+    assert score_draws.cells(means[1:], 0, 600) == "0 of 2 | 0.650 / ∞ / ∞ | 0 of 1200"
 
 
 def test_score_draws_rejects_a_missing_file(tmp_path):

@@ -1,4 +1,6 @@
 """The MLP and the task families: shapes, formulas written out by hand, sampling ranges, grid evaluation."""
+import math
+
 import autograd
 import numpy as np
 import pytest
@@ -27,7 +29,6 @@ def test_mlp_init_uses_the_fan_in_bounds_and_the_seed():
     assert np.abs(second).max() <= 1 / np.sqrt(40) and np.abs(second).max() > 0.9 / np.sqrt(40)
 
 
-
 def test_mlp_reference_init_is_the_maml_codes_truncated_normal_with_zero_biases():
     model = models.MLP((1, 40, 40, 1))
     theta = model.init(np.random.default_rng(0), "reference")
@@ -38,13 +39,18 @@ def test_mlp_reference_init_is_the_maml_codes_truncated_normal_with_zero_biases(
     weights = theta[~biases]
     assert np.all(theta[biases] == 0.0)
     assert np.abs(weights).max() <= 0.02 and np.abs(weights).max() > 0.019  # truncated at two std, and reaches it
-    # a normal truncated at ±2σ has std 0.880σ; 1,720 weights pin it to about ±2%
-    assert abs(weights.std() - 0.00880) < 0.0004 and abs(weights.mean()) < 0.0006
+    # a normal truncated at ±2σ has std σ·sqrt(1 − 4φ(2)/(2Φ(2) − 1)) = 0.880σ; the tolerance is about three standard
+    # errors for 1,680 weights (clipping at ±2σ instead of redrawing gives 0.95σ, no truncation 1.0σ)
+    phi2, Phi2 = np.exp(-2.0) / np.sqrt(2 * np.pi), 0.5 * (1 + math.erf(2 / np.sqrt(2)))
+    assert weights.size == 1680
+    assert abs(weights.std() - 0.01 * np.sqrt(1 - 4 * phi2 / (2 * Phi2 - 1))) < 0.0004
+    assert abs(weights.mean()) < 0.0006
 
 
 def test_mlp_init_rejects_an_unknown_scheme():
-    with pytest.raises(ValueError, match="scheme must be 'uniform' or 'reference'"):
+    with pytest.raises(ValueError, match=r"scheme must be one of \('uniform', 'reference'\), got 'xavier'"):
         models.MLP().init(np.random.default_rng(0), "xavier")
+
 
 def manual_forward(sizes, activation, theta, x):
     """The network written out layer by layer: θ packs W (m×n, row-major) then b (n) per layer."""

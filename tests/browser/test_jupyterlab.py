@@ -17,8 +17,8 @@ Run menu, wait until the kernel is idle and no cell is queued, then save it and 
 
 The end of the run prints one line per notebook (run time, widgets, sliders, slowest figure update) and the
 folder of the screenshots, one of each notebook after its run: test-artifacts/browser/ (git-ignored). That folder
-also gets README_PICTURE's cell as a learner first sees it (before any slider moves): the README's picture,
-docs/widget.png, is a copy of it, so it shows the shipped models.
+also gets README_PICTURE's cell as a learner first sees it (before any slider moves), readme-widget.png: copy it
+to docs/widget.png by hand after retraining, so that the README's picture shows the shipped models.
 """
 import re
 import time

@@ -33,11 +33,9 @@ def test_mlp_reference_init_is_the_maml_codes_truncated_normal_with_zero_biases(
     model = models.MLP((1, 40, 40, 1))
     theta = model.init(np.random.default_rng(0), "reference")
     np.testing.assert_array_equal(theta, model.init(np.random.default_rng(0), "reference"))
-    biases = np.zeros(model.size, dtype=bool)
-    for (m, n), start in zip(model.shapes, np.cumsum([0] + [m * n + n for m, n in model.shapes])):
-        biases[start + m * n:start + m * n + n] = True
-    weights = theta[~biases]
-    assert np.all(theta[biases] == 0.0)
+    layers = list(model.layers(theta))  # θ's (W, b) layout, itself tested against the network written out below
+    weights = np.concatenate([W.ravel() for W, _ in layers])
+    assert all(np.all(b == 0.0) for _, b in layers)
     assert np.abs(weights).max() <= 0.02 and np.abs(weights).max() > 0.019  # truncated at two std, and reaches it
     # a normal truncated at ±2σ has std σ·sqrt(1 − 4φ(2)/(2Φ(2) − 1)) = 0.880σ; the tolerance is about three standard
     # errors for 1,680 weights (clipping at ±2σ instead of redrawing gives 0.95σ, no truncation 1.0σ)

@@ -267,9 +267,11 @@ def model_and_batch(loss, tasks):
 
 def value_and_gradient(method, loss, theta, tasks, **hyper):
     """(mean loss, mean meta-gradient) of ``method`` over ``tasks`` by the vectorised path, or None when it does
-    not apply (see ``model_and_batch``). Arguments are assumed checked (``meta.meta_value_and_gradient`` does it)."""
-    if method in ("pretrain", "reptile") and any(task.train is task.test for task in tasks):
-        return None  # joint_data takes such a task's data once; ``joint`` here always concatenates
+    not apply (see ``model_and_batch``). Arguments are assumed checked (``meta.meta_value_and_gradient`` does it).
+
+    ``joint`` concatenates a task's two sets even when they are the same data, which ``tasks.joint_data`` takes
+    once; for the MLP's mean squared error that changes nothing, since a mean over the data twice is the same mean.
+    """
     found = model_and_batch(loss, tasks)
     if found is None:
         return None

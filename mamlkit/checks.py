@@ -66,6 +66,13 @@ def check_data(data, name="data"):
     return data
 
 
+def check_targets(prediction, y, name="data"):
+    """y must have the model's output shape: numpy would broadcast (K,) targets against (K, 1) outputs into a
+    K×K error and return a wrong loss without complaint."""
+    if onp.shape(prediction) != onp.shape(y):
+        raise ValueError(f"{name}: y must have the model's output shape {onp.shape(prediction)}, got {onp.shape(y)}")
+
+
 def check_task(task, name="task"):
     """A task must be a Task(train, test) (anything with .train and .test); both data sets are checked."""
     if not (hasattr(task, "train") and hasattr(task, "test")):

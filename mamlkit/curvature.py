@@ -7,7 +7,7 @@ import autograd.numpy as np
 import numpy as onp
 from autograd.tracer import getval
 
-from .checks import check_data, check_rate, check_steps, check_task, check_theta
+from .checks import check_data, check_rate, check_steps, check_targets, check_task, check_theta
 from .meta import _fomaml, _maml
 
 MetaGradientComparison = namedtuple(
@@ -52,6 +52,8 @@ def gauss_newton_split(model, theta, data):
     """
     theta = check_theta(theta)
     x, y = check_data(data)
+    prediction = getval(model.apply(theta, x))
+    check_targets(prediction, y)
     n = onp.size(y)
 
     def outputs(t):
@@ -61,7 +63,7 @@ def gauss_newton_split(model, theta, data):
         return np.mean((model.apply(t, x) - y) ** 2)
 
     jac = autograd.jacobian(outputs)(theta)  # (N, d): row j is ∇M_jᵀ
-    residuals = getval(model.apply(theta, x) - y).ravel()
+    residuals = (prediction - y).ravel()
     gauss_newton = 2.0 / n * jac.T @ jac
     # Hessian of Σ_j r_j M_j(θ) with r held fixed is Σ_j r_j ∇²M_j.
     with warnings.catch_warnings():

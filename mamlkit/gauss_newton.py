@@ -13,7 +13,7 @@ exact MAML with H → G, FOMAML with H → 0. Each factor needs only a Gauss–N
 import autograd
 import autograd.numpy as np
 
-from .checks import check_data, check_rate, check_steps, check_task, check_theta
+from .checks import check_data, check_rate, check_steps, check_targets, check_task, check_theta
 from .inner import _inner_path
 
 
@@ -22,6 +22,7 @@ def _ggnvp(model, theta, data):
     x, y = data
 
     def mse_of_outputs(outputs):
+        check_targets(outputs, y)
         return np.mean((outputs - y) ** 2)
 
     return autograd.make_ggnvp(lambda t: model.apply(t, x), mse_of_outputs)(theta)

@@ -4,6 +4,7 @@ The toy losses in ``tasks`` accept θ of shape (2, ...) and return one value per
 ``elementwise_grad`` gives every grid point's own gradient in one pass (the points do not interact).
 """
 import itertools
+import numbers
 
 import numpy as onp
 from autograd import elementwise_grad
@@ -28,6 +29,13 @@ def grid_inner_path(loss, points, data, lr, lam=0.0):
     λ = 0 gives plain fine-tuning steps U; λ > 0 iMAML's proximal inner loop (``meta.proximal_adapt``). A
     generator, so that pictures for several step counts share the iterates instead of restarting from θ.
     """
+    lr = check_rate(lr)
+    if isinstance(lam, bool) or not isinstance(lam, numbers.Real) or not (lam == 0 or 0 < lam < onp.inf):
+        raise ValueError(f"lam must be 0 (plain steps) or a finite number > 0, got {lam!r}")
+    return _grid_path(loss, points, data, lr, lam)  # checked now: a generator's own body runs only when iterated
+
+
+def _grid_path(loss, points, data, lr, lam):
     grad = elementwise_grad(loss)
     phi = onp.array(points, dtype=float)  # a copy: the caller's grid is never handed back to be changed
     while True:

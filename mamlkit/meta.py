@@ -11,6 +11,8 @@ For one task with support set D_tr and query set D_te, and U^k the k-step inner 
 Each ``*_grad`` function is the readable reference for one task. ``meta_gradient`` averages a method over a
 batch of tasks; ``meta_value_and_gradient`` also returns the mean loss the method reports.
 """
+import inspect
+
 import autograd
 import numpy as onp
 
@@ -162,9 +164,21 @@ METHODS = {"pretrain": _pretrain, "maml": _maml, "fomaml": _fomaml, "reptile": _
 
 
 def check_hyper(method, hyper):
-    """Validate a method's hyperparameters by name; unknown methods list the valid ones."""
+    """Validate a method's hyperparameters by name; unknown methods list the valid ones.
+
+    The names a method takes are those of its function above after (loss, theta, task); the ones without a
+    default are required. A missing, misspelt or foreign name is a ValueError that lists the allowed ones.
+    """
     if method not in METHODS:
         raise ValueError(f"method must be one of {sorted(METHODS)}, got {method!r}")
+    parameters = list(inspect.signature(METHODS[method]).parameters.values())[3:]
+    allowed = ", ".join(p.name for p in parameters) or "none"
+    missing = [p.name for p in parameters if p.default is inspect.Parameter.empty and p.name not in hyper]
+    unknown = [name for name in hyper if name not in {p.name for p in parameters}]
+    if missing or unknown:
+        problem = "; ".join(([f"missing {', '.join(missing)}"] if missing else [])
+                            + ([f"does not take {', '.join(unknown)}"] if unknown else []))
+        raise ValueError(f"hyperparameters of {method!r}: {problem} (it takes: {allowed})")
     checked = dict(hyper)
     for name, value in hyper.items():
         if name == "lr":

@@ -6,7 +6,10 @@ batch of parameter vectors θ of shape (T, d) with inputs of shape (T, K, m): on
 import autograd.numpy as np
 import numpy as onp
 
-ACTIVATIONS = {"relu": lambda h: np.maximum(h, 0.0), "tanh": np.tanh}
+from .checks import check_targets
+
+# ReLU as h times the constant mask h > 0: slope 0 at h = 0, as in batched.py (np.maximum's gradient there is ½)
+ACTIVATIONS = {"relu": lambda h: h * (h > 0), "tanh": np.tanh}
 INIT_SCHEMES = ("uniform", "reference")  # see MLP.init
 REFERENCE_STD = 0.01  # the MAML code's weight scale
 
@@ -67,4 +70,6 @@ class MLP:
     def loss(self, theta, data):
         """L(θ; x, y) = (1/N) Σ_j (M(x_j; θ) − y_j)², the mean over all N entries of y."""
         x, y = data
-        return np.mean((self.apply(theta, x) - y) ** 2)
+        prediction = self.apply(theta, x)
+        check_targets(prediction, y)
+        return np.mean((prediction - y) ** 2)

@@ -151,8 +151,9 @@ def load_memory(path=None):
 
 
 def number(cell):
-    """The first number in a table cell ("12.5 ms", "×1.9", "0.67 ± 0.02" → 12.5, 1.9, 0.67), or None."""
-    found = re.search(r"[-+]?\d+(?:\.\d*)?(?:[eE][-+]?\d+)?", cell.replace(",", ""))
+    """The first number in a table cell ("12.5 ms", "×1.9", "0.67 ± 0.02", ".5", "−0.5" → 12.5, 1.9, 0.67, 0.5,
+    −0.5; "−" is the typographic minus), or None."""
+    found = re.search(r"[-+]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][-+]?\d+)?", cell.replace(",", "").replace("−", "-"))
     return float(found.group()) if found else None
 
 

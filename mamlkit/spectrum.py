@@ -66,6 +66,8 @@ def sharpness_along_path(loss, theta, data, lr, steps):
 def step_norm(lam_min, lam_max, lr):
     """‖I − αH‖₂ = max(|1 − αλ_min|, |1 − αλ_max|) from the two ends of H's spectrum (α may be an array)."""
     lr = onp.asarray(lr, dtype=float)
+    if not onp.all(onp.isfinite(lr)):
+        raise ValueError(f"lr must be finite real numbers, got {lr!r}")
     return onp.maximum(onp.abs(1.0 - lr * lam_min), onp.abs(1.0 - lr * lam_max))
 
 

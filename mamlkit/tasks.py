@@ -14,6 +14,8 @@ from collections import namedtuple
 import autograd.numpy as np
 import numpy as onp
 
+from .checks import check_steps
+
 Task = namedtuple("Task", ["train", "test"])
 Task.__doc__ = "A task: ``train`` is the support set the inner loop adapts on, ``test`` the query set it is scored on."
 
@@ -61,11 +63,13 @@ class Sinusoid:
 
     def sample_points(self, rng, amplitude, phase, k):
         """k points x ~ U[x_range] of the task (A, φ), as (x, y) arrays of shape (k, 1)."""
+        k = check_steps(k, "k", minimum=1)
         x = rng.uniform(*self.x_range, size=(k, 1))
         return x, self.curve(x, amplitude, phase)
 
     def task(self, rng, amplitude, phase, k_support=10, k_query=10):
         """Task(train, test) of one given sinusoid, with fresh support and query points."""
+        k_support, k_query = check_steps(k_support, "k_support", 1), check_steps(k_query, "k_query", 1)
         return Task(self.sample_points(rng, amplitude, phase, k_support),
                     self.sample_points(rng, amplitude, phase, k_query))
 
@@ -75,6 +79,7 @@ class Sinusoid:
 
     def sample_batch(self, rng, n_tasks, k_support=10, k_query=10):
         """A list of ``n_tasks`` random tasks."""
+        n_tasks = check_steps(n_tasks, "n_tasks", minimum=1)
         return [self.sample(rng, k_support, k_query) for _ in range(n_tasks)]
 
     def sampler(self, k_support=10, k_query=10):
@@ -92,6 +97,7 @@ class Sinusoid:
         inputs x; the first K points are the support set and the last K the query set. numpy's legacy
         ``RandomState`` still produces that stream, so the same seed gives the same tasks.
         """
+        n_tasks, k = check_steps(n_tasks, "n_tasks", minimum=1), check_steps(k, "k", minimum=1)
         rng = onp.random.RandomState(seed)
         heldout = []
         for _ in range(n_tasks):

@@ -83,12 +83,15 @@ def test_meta_gradient_uses_the_batched_path_for_an_mlp():
 
 def test_unequal_shapes_and_other_losses_fall_back_to_the_reference():
     model, theta, task_list = sinusoid_setup()
-    ragged = task_list[:-1] + [tasks.Sinusoid().sample(np.random.default_rng(3), 5, 10)]
+    odd_one = tasks.Sinusoid().sample(np.random.default_rng(3), 5, 10)
+    ragged = task_list + [odd_one]
     assert batched.value_and_gradient("maml", model.loss, theta, ragged, lr=0.01, steps=1) is None
     value, grad = mk.meta_value_and_gradient("maml", model.loss, theta, ragged, lr=0.01, steps=1)
-    ref_value, ref_grad = reference("maml", model.loss, theta, ragged, lr=0.01, steps=1)
-    assert value == pytest.approx(ref_value, abs=1e-12)
-    np.testing.assert_allclose(grad, ref_grad, atol=1e-12)
+    # The fallback's mean over 7 tasks, against the batched path on the 6 equal tasks and on the odd one apart.
+    six = batched.value_and_gradient("maml", model.loss, theta, task_list, lr=0.01, steps=1)
+    one = batched.value_and_gradient("maml", model.loss, theta, [odd_one], lr=0.01, steps=1)
+    assert value == pytest.approx((6 * six[0] + one[0]) / 7, abs=1e-12)
+    np.testing.assert_allclose(grad, (6 * six[1] + one[1]) / 7, atol=1e-12)
 
     def other_loss(t, data):
         return model.loss(t, data)
@@ -96,16 +99,26 @@ def test_unequal_shapes_and_other_losses_fall_back_to_the_reference():
     assert batched.value_and_gradient("maml", other_loss, theta, task_list, lr=0.01, steps=1) is None
 
 
-def test_tasks_whose_support_and_query_are_the_same_data_use_it_once():
-    """joint_data uses a task's data once when train is test; the batched path must not double it."""
+def test_tasks_whose_support_and_query_are_the_same_data():
+    """joint_data uses a task's data once when train is test; the batched path concatenates it with itself, which
+    leaves the MLP's mean squared error, and so every method's value and gradient, unchanged."""
     model, theta, task_list = sinusoid_setup()
     same = [Task(t.train, t.train) for t in task_list]
     for method in ("pretrain", "reptile"):
-        hyper = hyper_for(method, 2)
-        value, grad = mk.meta_value_and_gradient(method, model.loss, theta, same, **hyper)
-        ref_value, ref_grad = reference(method, model.loss, theta, same, **hyper)
-        assert value == pytest.approx(ref_value, abs=1e-12)
-        np.testing.assert_allclose(grad, ref_grad, atol=1e-12)
+        assert_batched_equals_reference(model, theta, same, method, 2)
+
+
+@pytest.mark.parametrize("method", sorted(meta.METHODS))
+def test_batched_equals_reference_where_a_relu_input_is_exactly_zero(method):
+    """The MAML code's initialisation sets every bias to 0, so an input x = 0 puts every hidden unit at h = 0, the
+    ReLU's kink: both paths must take the same slope there (0)."""
+    model = models.MLP((1, 40, 40, 1), "relu")
+    theta = model.init(np.random.default_rng(0), "reference")
+    x = np.linspace(-5.0, 5.0, 11)[:, None]  # holds x = 0
+    task_list = [Task((x, np.sin(x - phase)), (x[::2], np.sin(x[::2] - phase))) for phase in (0.3, 1.2, 2.5)]
+    W1, b1 = next(model.layers(theta))
+    assert x[5, 0] == 0 and np.all(x[5] @ W1 + b1 == 0)  # the kink is hit
+    assert_batched_equals_reference(model, theta, task_list, method, 2)
 
 
 def test_batched_imaml_raises_not_positive_definite_like_the_reference():

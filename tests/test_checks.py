@@ -8,6 +8,8 @@ import pytest
 
 import mamlkit as mk
 from mamlkit import Task, evaluate, landscape, models, tasks
+from mamlkit.gauss_newton import gauss_newton_meta_grad
+from mamlkit.spectrum import step_norm
 
 LINE_A, LINE_B = tasks.SoftplusLine(0.3, 0.05, seed=0).data, tasks.SoftplusLine(0.3, 0.05, seed=1).data
 MLP = models.MLP((1, 4, 1), "tanh")
@@ -73,7 +75,7 @@ CALLS = {
                               ("imaml", {"lr": 0.01, "steps": 2, "lam": 20.0, "cg_steps": 2})]]),
 }
 # the name a function gives an argument, where it differs from the attribute of good_arguments()
-NAMES = {"adaptation_curve": {"steps": "max_steps"}, "reptile_grad(task)": {"task": "data"},
+NAMES = {"adaptation_curve": {"steps": "max_steps"}, "MLP.loss": {"mlp_data": "data"}, "reptile_grad(task)": {"task": "data"},
          "gauss_newton_split": {"mlp_theta": "theta", "mlp_data": "data"}, "meta_gradient(mlp)": {"mlp_theta": "theta"}}
 
 
@@ -190,3 +192,69 @@ def test_inputs_are_never_modified(name):
     inputs = {id(array) for array in arrays_in(arguments)}
     assert not any(id(array) in inputs for array in arrays_in(result if isinstance(result, (tuple, list))
                                                                  else [result]))
+
+
+FLAT_TARGETS = (SINE[0].train[0], SINE[0].train[1].ravel())  # y of shape (K,) against the MLP's (K, 1) outputs
+
+
+@pytest.mark.parametrize("name", ["MLP.loss", "gauss_newton_split"])
+def test_targets_without_the_output_axis(name):
+    """numpy would broadcast (K,) targets against (K, 1) outputs into K×K errors: a wrong loss, silently."""
+    raises_naming(name, "mlp_data", FLAT_TARGETS, "output shape (5, 1)")
+
+
+def test_targets_without_the_output_axis_in_a_task():
+    a = good_arguments()
+    task = Task(FLAT_TARGETS, SINE[0].test)
+    for call in (lambda: mk.maml_grad(MLP.loss, a.mlp_theta, task, 0.01, 1),
+                 lambda: mk.meta_gradient("fomaml", MLP.loss, a.mlp_theta, [task, task], lr=0.01, steps=1),
+                 lambda: gauss_newton_meta_grad(MLP, a.mlp_theta, task, 0.01, 1)):
+        with pytest.raises(ValueError, match=r"data: y must have the model's output shape \(5, 1\), got \(5,\)"):
+            call()
+
+
+@pytest.mark.parametrize("method, hyper, message", [
+    ("reptile", {"lr": 0.1}, "missing steps"),
+    ("maml", {"lr": 0.1, "step": 3}, "does not take step"),
+    ("pretrain", {"lr": 0.1}, "does not take lr"),
+    ("maml", {}, "missing lr"),
+    ("imaml", {"lr": 0.1, "steps": 1}, "missing lam"),
+])
+def test_missing_or_unknown_hyperparameters(method, hyper, message):
+    a = good_arguments()
+    calls = (lambda: mk.meta_gradient(method, a.loss, a.theta, [a.task], **hyper),
+             lambda: mk.meta_train(method, a.loss, a.theta, lambda rng, n: [a.task] * n, 2, 2, 0.01, progress=False,
+                                   **hyper))
+    for call in calls:
+        with pytest.raises(ValueError, match=f"hyperparameters of '{method}': {message}") as info:
+            call()
+        assert "it takes:" in str(info.value)
+
+
+@pytest.mark.parametrize("call, message", [
+    (lambda family, rng: family.sample(rng, k_support=-1), "k_support must be a whole number >= 1"),
+    (lambda family, rng: family.sample(rng, k_query=2.5), "k_query must be a whole number >= 1"),
+    (lambda family, rng: family.sample_points(rng, 1.0, 0.0, 0), "k must be a whole number >= 1"),
+    (lambda family, rng: family.sample_batch(rng, 0), "n_tasks must be a whole number >= 1"),
+    (lambda family, rng: family.heldout(n_tasks=-1), "n_tasks must be a whole number >= 1"),
+    (lambda family, rng: family.reference_heldout(k=0), "k must be a whole number >= 1"),
+])
+def test_bad_sinusoid_counts(call, message):
+    with pytest.raises(ValueError, match=message):
+        call(tasks.Sinusoid(), np.random.default_rng(0))
+
+
+@pytest.mark.parametrize("lam", [-1.0, np.nan, np.inf, "2", True])
+def test_bad_lam_for_grid_inner_path(lam):
+    """λ = 0 is allowed here (plain steps), so the message names both choices; the error comes at the call."""
+    with pytest.raises(ValueError, match=r"lam must be 0 \(plain steps\) or a finite number > 0"):
+        landscape.grid_inner_path(tasks.softplus_line_loss, landscape.grid(n=4), LINE_A, 0.04, lam)
+
+
+def test_bad_lr_for_grid_inner_path_and_step_norm():
+    with pytest.raises(ValueError, match="lr must be a finite"):
+        landscape.grid_inner_path(tasks.softplus_line_loss, landscape.grid(n=4), LINE_A, np.nan)
+    with pytest.raises(ValueError, match="lr must be finite"):
+        step_norm(-1.0, 3.0, np.array([0.1, np.nan]))
+    first = next(landscape.grid_inner_path(tasks.softplus_line_loss, landscape.grid(n=4), LINE_A, 0.04, 0))
+    np.testing.assert_array_equal(first, landscape.grid(n=4))

@@ -75,6 +75,10 @@ def test_arrows_are_one_adapt_step(arrows_demo, a, b, lr):
         np.testing.assert_allclose(quiver.get_offsets()[0], theta)
         np.testing.assert_allclose([quiver.U[0], quiver.V[0]], phi - theta, rtol=1e-12)
         assert f"({phi[0]:.3f}, {phi[1]:.3f})" in arrows_demo.message_text
+    # The printed meta-objective is the m = 1 meta-loss that the meta-loss demo draws, at this θ.
+    tasks = [line.task for line in landscapes.two_tasks()]
+    total, _ = landscape.grid_meta_loss(softplus_line_loss, tasks, theta.reshape(2, 1, 1), lr, 1)
+    assert arrows_demo.message_text.endswith(f"L_1(φ_1) + L_2(φ_2) = {total.item():.3f}")
 
 
 @pytest.mark.parametrize("build", [landscapes.build_meta_loss, landscapes.build_arrows])

@@ -116,7 +116,8 @@ def test_load_memory_gives_columns_as_arrays(folder):
 
 
 @pytest.mark.parametrize("cell, value", [("12.5 ms", 12.5), ("×2.1", 2.1), ("0.67 ± 0.02", 0.67),
-                                         ("1,234", 1234.0), ("-3e-2", -0.03), ("n/a", None)])
+                                         ("1,234", 1234.0), ("-3e-2", -0.03), ("n/a", None), (".5", 0.5),
+                                         ("−0.5 (a typographic minus)", -0.5), ("0.542–0.620", 0.542)])
 def test_number_reads_the_first_number_of_a_cell(cell, value):
     assert results.number(cell) == value
 

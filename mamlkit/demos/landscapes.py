@@ -136,7 +136,8 @@ def build_arrows(a=0.35, b=0.55, lr=0.04, n=60):
             marker.set_data([a], [b])
         parts = [f"φ_{i + 1} = ({phi[0]:.3f}, {phi[1]:.3f}), L_{i + 1}: {line.loss(theta, line.data):.3f} → "
                  f"{line.loss(phi, line.data):.3f}" for i, (line, phi) in enumerate(zip(lines, phis))]
-        return f"θ = ({a:.2f}, {b:.2f}), α = {lr:.3f}: " + "; ".join(parts)
+        meta = sum(line.loss(phi, line.data) for line, phi in zip(lines, phis))   # what MAML scores (m = 1)
+        return f"θ = ({a:.2f}, {b:.2f}), α = {lr:.3f}: " + "; ".join(parts) + f"; L_1(φ_1) + L_2(φ_2) = {meta:.3f}"
 
     controls = {
         **theta_sliders(a, b, names=("a", "b")),

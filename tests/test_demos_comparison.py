@@ -1,5 +1,7 @@
 """The comparison widget: every method's arrow is −rate × its meta-gradient, iMAML gets its steps and λ from the
 right controls (the article swapped them), degenerate settings hide an arrow with a message, contours are right."""
+from itertools import islice
+
 import numpy as onp
 import pytest
 
@@ -11,6 +13,7 @@ from mamlkit.demos.comparison import (
     DEFAULTS,
     EXTENT,
     LOSS,
+    MAX_STEPS,
     METHODS,
     _levels,
     comparison_tasks,
@@ -154,14 +157,32 @@ def test_non_positive_definite_imaml_system_hides_the_arrow_with_a_message(fresh
     assert fresh.state["arrows"]["imaml"] is not None
 
 
-def test_overshooting_proximal_inner_loop_hides_the_arrow_with_a_message(fresh):
+def test_proximal_inner_loop_converges_where_the_curvature_at_theta_says_it_would_overshoot(fresh):
+    """At θ = (1.2, 1.2) with λ = 10 and α = 0.06, α(λ + h_max) ≥ 2 at θ, which on a quadratic would make the
+    proximal steps oscillate outwards. Here the curvature changes as φ moves and every task's steps shrink, so the
+    arrow is the real iMAML update and is drawn."""
     theta = onp.array([1.2, 1.2])
     assert 0.06 * (10.0 + largest_curvature(theta, TASKS)) >= 2
-    message = fresh.update(theta_a=1.2, theta_b=1.2, imaml_lam=10.0, imaml_lr=0.06)
-    assert fresh.last_error is None and fresh.state["arrows"]["imaml"] is None
-    assert "overshoot" in message
-    fresh.update(imaml_lr=0.02)
-    assert fresh.state["arrows"]["imaml"] is not None
+    for task in TASKS:
+        path = list(islice(landscape.grid_inner_path(LOSS, theta, task.train, 0.06, 10.0), MAX_STEPS + 1))
+        step = onp.linalg.norm(onp.diff(path, axis=0), axis=1)
+        assert step[-1] < 0.25 * step[0]
+    fresh.update(theta_a=1.2, theta_b=1.2, imaml_lam=10.0, imaml_lr=0.06, imaml_steps=MAX_STEPS)
+    assert fresh.last_error is None
+    onp.testing.assert_allclose(fresh.state["arrows"]["imaml"],
+                                expected_arrow("imaml", theta, 0.03, 0.06, MAX_STEPS, 10.0), rtol=1e-10)
+
+
+@pytest.mark.parametrize("lr", [0.005, 0.06])
+@pytest.mark.parametrize("lam", [0.01, 10.0])
+def test_proximal_inner_loop_stays_bounded_over_the_sliders_ranges(lr, lam):
+    """Why the demo hides no iMAML arrow for overshooting: at the ends of the α and λ sliders, from θ anywhere on
+    the plotted square, every task's proximal loop stays finite and within the square's size of θ, for the
+    slider's ten steps and for three times as many."""
+    points = landscape.grid(EXTENT, 8)
+    for task in TASKS:
+        path = onp.array(list(islice(landscape.grid_inner_path(LOSS, points, task.train, lr, lam), 3 * MAX_STEPS + 1)))
+        assert onp.all(onp.isfinite(path)) and onp.all(onp.linalg.norm(path - points, axis=1) < 2.0)
 
 
 def test_plain_inner_rates_stay_stable_on_the_plotted_square():

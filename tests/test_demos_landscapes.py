@@ -58,10 +58,14 @@ def test_each_task_minimum_is_drawn_at_its_true_a_b(meta_demo, task):
 
 
 def test_summed_minimum_marker_follows_m(meta_demo):
+    """The star sits where the meta-loss is lowest: evaluated afresh at the star's own (a, b), the meta-loss equals
+    the picture's minimum (a transposed index would put it elsewhere)."""
+    tasks = [line.task for line in landscapes.two_tasks()]
     for m in (0, 20):
         meta_demo.update(steps=m)
         star = np.array(meta_demo.minima[0].get_xydata())[0]
-        np.testing.assert_allclose(star, landscapes.grid_argmin(meta_demo.points, meta_demo.pictures[m, 0]))
+        total, _ = landscape.grid_meta_loss(softplus_line_loss, tasks, star.reshape(2, 1, 1), 0.01, m)
+        assert total.item() == pytest.approx(meta_demo.pictures[m, 0].min(), rel=1e-12)
     assert meta_demo.pictures[20, 0].min() < meta_demo.pictures[0, 0].min()
 
 

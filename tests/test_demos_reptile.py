@@ -87,14 +87,22 @@ def test_largest_rate_overshoots_and_says_so(demo):
 
 
 def test_zigzag_is_explained(demo):
-    """Where α·λ_max(H) > 1 at θ the first step overshoots the valley floor (and beyond 2 lands further away than it
-    started): the message gives the number."""
+    """Where α·λ_max(H) > 1 at θ the first step overshoots the valley floor (checked along the top eigenvector);
+    with more than one step a quadratic's path would zigzag (beyond 2 it would run away): the message gives the
+    number and speaks of a zigzag only where there is a path."""
     task = reptile.reptile_task()
     h_max = np.linalg.eigvalsh(mk.hessian(task.loss, np.array([0.3, 0.85]), task.data))[-1]
     demo.update(lr=0.03)
+    path, _, _, _ = drawn(demo)
+    top = np.linalg.eigh(mk.hessian(task.loss, path[0], task.data))[1][:, -1]
+    along = np.linspace(-0.2, 0.2, 4001)  # the loss itself along the steepest direction through θ
+    floor = along[np.argmin([task.loss(path[0] + t * top, task.data) for t in along])]
+    assert (path[1] - path[0]) @ top / floor > 1  # the first step lands past the floor
     assert 1 < 0.03 * h_max < 2 and f"α·λ_max(H) = {0.03 * h_max:.2f} > 1" in demo.message_text
     assert "zigzag" in demo.message_text
-    demo.update(lr=0.05)
+    demo.update(steps=1)
+    assert "overshoots the valley floor." in demo.message_text and "zigzag" not in demo.message_text
+    demo.update(lr=0.05, steps=3)
     assert 0.05 * h_max > 2 and f"α·λ_max(H) = {0.05 * h_max:.2f} > 2" in demo.message_text
     demo.update(lr=0.01)
     assert 0.01 * h_max < 1 and "zigzag" not in demo.message_text

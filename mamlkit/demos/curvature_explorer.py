@@ -22,8 +22,9 @@ from .base import Demo
 
 G = onp.array([0.1, -0.1])
 DEFAULTS = {"a": 0.5, "b": -0.1, "c": 0.0, "theta_x": 0.3, "theta_y": 0.1}
-# |½(x−½)ᵀC(x−½)| ≤ 0.125 and |gᵀx| ≤ 0.1 on [0, 1]² for |a|, |b|, |c| ≤ ½, so these levels cover every
-# setting and a colour means the same value of f whatever C is.
+# Fixed levels, so that a colour means the same value of f whatever C is. On [0, 1]² with |a|, |b|, |c| ≤ ½,
+# |½(x−½)ᵀC(x−½)| ≤ 0.25 and |gᵀx| ≤ 0.1; |f| ≤ 0.24 holds except in corners at the most extreme C (f reaches
+# ±0.35 there), which contourf's extend="both" shows in the end colours.
 LEVELS = onp.linspace(-0.24, 0.24, 25)
 ZERO = 1e-12  # a gradient shorter than this has no direction
 

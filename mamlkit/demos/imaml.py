@@ -129,8 +129,8 @@ def imaml_regularised(a=0.5, b=0.5, lam=1.0, n=50):
         where = "; ".join(f"φ_{i + 1}* ≈ ({p[0]:.2f}, {p[1]:.2f}), ‖φ_{i + 1}* − θ‖ = {onp.linalg.norm(p - theta):.2f}"
                           for i, p in enumerate(found))
         if lam_zero:
-            return (f"λ = 0: the plain task losses. {where}. The minimiser no longer depends on θ, and the implicit "
-                    "meta-gradient (I + H/λ)⁻¹∇L divides by λ: it is undefined at λ = 0.")
+            return (f"λ = 0: the plain task losses. {where}. The minimiser no longer depends on θ, so the implicit "
+                    "meta-gradient vanishes: (I + H/λ)⁻¹∇L = λ(λI + H)⁻¹∇L → 0 as λ → 0 where H is positive definite.")
         return f"λ = {lam:.3g}: {where} (colours: quantiles of each surface)."
 
     controls = {

@@ -87,12 +87,14 @@ def reptile_interpolation(a=0.3, b=0.85, lr=0.015, steps=3, beta=0.5, n=60):
         # Along the steepest direction a step multiplies the distance to the valley floor by 1 − α·λ_max(H).
         sharpness = lr * onp.linalg.eigvalsh(hessian(loss, theta, data))[-1]
         if sharpness > 2:
-            message += (f" α·λ_max(H) = {sharpness:.2f} > 2 at θ: the first step overshoots the valley floor and lands "
-                        "further from it than it started. With this curvature everywhere (a quadratic) the path would "
-                        "move away; here the curvature changes as the path moves, so see whether L(φ) still falls.")
+            message += (f" α·λ_max(H) = {sharpness:.2f} > 2 at θ: the first step overshoots the valley floor. With "
+                        "this curvature everywhere (a quadratic) it would land further from the floor than it started "
+                        "and the path would move away; here the curvature changes as the path moves, so see whether "
+                        "L(φ) still falls.")
         elif sharpness > 1:
-            message += (f" α·λ_max(H) = {sharpness:.2f} > 1 at θ: the first step overshoots the valley floor, so the "
-                        "path zigzags.")
+            message += (f" α·λ_max(H) = {sharpness:.2f} > 1 at θ: the first step overshoots the valley floor"
+                        + (". On a quadratic with this curvature the path would zigzag across the floor as it closes in."
+                           if steps > 1 else "."))
         if not all(_inside(p) for p in path):
             message += " Part of the path leaves the picture."
         return message

@@ -230,6 +230,17 @@ def log_console_problems(page):
         if ERROR_LINE.search(text) else []
 
 
+def server_log_problems(log, start):
+    """Tracebacks the server log got from byte ``start`` on: the kernel's stderr ends up there, so an exception that
+    escapes a widget callback is written there and nowhere a learner looks."""
+    with open(log, "rb") as file:
+        file.seek(start)
+        text = file.read().decode(errors="replace")
+    found = text.find("Traceback (most recent call last)")
+    return [] if found < 0 else [f"the server log ({log}) got a traceback during this notebook:\n"
+                                 f"{text[found:found + 2000]}"]
+
+
 def screenshot(page, folder, stem):
     """The whole notebook in images of at most MAX_SHOT px height: the window made as tall as the notebook
     (stem.png), or for a very long notebook one image per screenful (stem-1.png, stem-2.png, ...)."""
@@ -255,7 +266,7 @@ def test_notebook_in_jupyterlab(name, lab, browser, artifacts, summary):
     page.set_default_timeout(30_000)
     page_errors = []
     page.on("pageerror", lambda error: page_errors.append(str(error)))
-    started = time.monotonic()
+    started, log_start = time.monotonic(), lab.log.stat().st_size
     try:
         page.goto(f"{lab.url}lab/tree/{name}?reset")
         wait_for_kernel(page, lab, name)
@@ -276,7 +287,7 @@ def test_notebook_in_jupyterlab(name, lab, browser, artifacts, summary):
         slider_trouble, moved, unchanged, slowest = slider_problems(page)
         problems += slider_trouble
         screenshot(page, artifacts, Path(name).stem)
-        problems += log_console_problems(page)
+        problems += log_console_problems(page) + server_log_problems(lab.log, log_start)
         summary.append(f"{name}: Run All took {ran:.0f} s; {widget_outputs(notebook)} widget outputs; "
                        f"{moved} sliders changed their figure, the slowest in {slowest:.2f} s; "
                        f"{len(problems)} problem(s)")

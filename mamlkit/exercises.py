@@ -11,7 +11,12 @@ def check(name, answer, expected, rtol=1e-6, atol=1e-9):
     if answer is ... or answer is None:
         print(f"[{name}] not done yet: replace the ... with your code, then re-run this cell.")
         return False
-    answer, expected = onp.asarray(answer, dtype=float), onp.asarray(expected, dtype=float)
+    try:
+        answer = onp.asarray(answer, dtype=float)
+    except (TypeError, ValueError):  # a function, a string, a ragged list: say so instead of a numpy traceback
+        print(f"[{name}] expected a number or an array of numbers, got {type(answer).__name__}.")
+        return False
+    expected = onp.asarray(expected, dtype=float)
     if answer.shape != expected.shape:
         print(f"[{name}] shape {answer.shape}, expected {expected.shape}.")
         return False

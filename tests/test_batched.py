@@ -154,9 +154,12 @@ def test_conjugate_gradient_rows_follows_the_single_system_cg_row_by_row(steps):
         np.testing.assert_allclose(x, mk.conjugate_gradient(lambda v, a=a: a @ v, b, steps), atol=1e-12)
 
 
-def test_conjugate_gradient_rows_raises_for_an_indefinite_row():
-    matrices = np.array([np.eye(2), np.diag([1.0, -1.0])])
-    rhs = np.array([[1.0, 1.0], [1.0, 1.0]])
+@pytest.mark.parametrize("bad, b", [(np.diag([1.0, -2.0]), [1.0, 1.0]), (np.diag([0.0, 1.0]), [1.0, 0.0])],
+                         ids=["negative", "zero"])
+def test_conjugate_gradient_rows_raises_for_an_indefinite_row(bad, b):
+    """A row whose first direction p = b has pᵀAp < 0, or exactly 0, is refused and named."""
+    matrices = np.array([np.eye(2), bad])
+    rhs = np.array([[1.0, 1.0], b])
     with pytest.raises(mk.NotPositiveDefiniteError, match="task 1"):
         batched.conjugate_gradient_rows(lambda v: np.einsum("tij,tj->ti", matrices, v), rhs, 2)
 

@@ -3,6 +3,7 @@ public function modifies its inputs in place."""
 import copy
 from types import SimpleNamespace
 
+import autograd.numpy as anp
 import numpy as np
 import pytest
 
@@ -154,6 +155,13 @@ def test_x_and_y_of_different_lengths_for_gauss_newton_split():
 @pytest.mark.parametrize("name", sorted(set(takes("loss")) - {"conjugate_gradient"}))
 def test_loss_returning_a_vector(name):
     raises_naming(name, "loss", lambda theta, data: theta * 2.0, "scalar")
+
+
+def test_loss_returning_a_one_element_array_is_a_scalar():
+    def loss(theta, data):
+        return anp.reshape(anp.sum(theta ** 2), (1,))
+
+    np.testing.assert_allclose(mk.pretrain_grad(loss, np.array([1.0, 2.0]), Task(None, None)), [2.0, 4.0])
 
 
 def test_task_that_is_not_a_task():

@@ -251,6 +251,13 @@ def test_conjugate_gradient_refuses_an_indefinite_system():
     assert issubclass(mk.NotPositiveDefiniteError, ValueError)
 
 
+def test_conjugate_gradient_refuses_a_direction_of_zero_curvature():
+    """pᵀAp = 0 exactly is refused too (the step rr / pᵀAp would be infinite), not only pᵀAp < 0."""
+    A = np.diag([0.0, 2.0])
+    with pytest.raises(mk.NotPositiveDefiniteError):
+        mk.conjugate_gradient(lambda v: A @ v, np.array([1.0, 0.0]), steps=2)
+
+
 def test_imaml_refuses_lambda_below_minus_the_smallest_hessian_eigenvalue(problems):
     """At a hill of the bumps the train Hessian is negative definite: I + H/λ is positive definite only when
     λ > −λ_min(H). Just below it iMAML raises; just above it, it matches the dense solve."""

@@ -1,9 +1,10 @@
 """meta_train: the outer loop on sinusoids (learning, reproducibility, the optimiser update, divergence)."""
+import autograd.numpy as anp
 import numpy as np
 import pytest
 
 import mamlkit as mk
-from mamlkit import models, tasks
+from mamlkit import Task, models, tasks
 
 FAMILY = tasks.Sinusoid()
 MODEL = models.MLP((1, 20, 20, 1), "relu")
@@ -84,6 +85,18 @@ def test_adam_is_the_standard_adam_update():
         m_hat, v_hat = m / (1 - 0.9 ** (i + 1)), v / (1 - 0.999 ** (i + 1))
         expected = expected - 0.01 * m_hat / (np.sqrt(v_hat) + 1e-8)
     np.testing.assert_allclose(theta, expected, rtol=1e-10, atol=1e-13)
+
+
+def test_a_gradient_that_overflows_while_the_loss_is_finite_stops_training():
+    """Σ√|θ| at θ = 0: the loss is 0, its gradient infinite. Training stops at once, keeping the finite loss."""
+    def loss(theta, data):
+        return anp.sum(anp.sqrt(anp.abs(theta)))
+
+    task = Task(None, None)
+    with np.errstate(divide="ignore", invalid="ignore"), pytest.raises(mk.DivergenceError) as info:
+        mk.meta_train("pretrain", loss, np.zeros(2), lambda rng, n: [task] * n, 3, 1, 0.1, optimizer="sgd",
+                      progress=False)
+    assert info.value.iteration == 0 and list(info.value.history.loss) == [0.0]
 
 
 def test_absurd_meta_learning_rate_raises_divergence_error_with_the_history():

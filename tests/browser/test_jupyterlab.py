@@ -237,8 +237,9 @@ def server_log_problems(log, start):
         file.seek(start)
         text = file.read().decode(errors="replace")
     found = text.find("Traceback (most recent call last)")
-    return [] if found < 0 else [f"the server log ({log}) got a traceback during this notebook:\n"
-                                 f"{text[found:found + 2000]}"]
+    if found < 0:
+        return []
+    return [f"the server log ({log}) got a traceback during this notebook:\n{text[found:found + 2000]}"]
 
 
 def screenshot(page, folder, stem):

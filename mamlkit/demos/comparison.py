@@ -18,7 +18,6 @@ import numpy as onp
 from matplotlib.lines import Line2D
 
 from .. import landscape, plotting
-from ..inner import hessian
 from ..meta import NotPositiveDefiniteError, meta_gradient
 from ..tasks import SoftplusLine
 from .base import Demo
@@ -51,15 +50,6 @@ def method_hyper(method, lr, steps, lam=None):
 def update_arrow(method, theta, tasks, outer, lr, steps, lam=None):
     """Δθ = −outer · (1/T) Σ_i g_i(θ) with g_i the method's meta-gradient (Reptile: θ − U_i^k(θ), outer = β)."""
     return -outer * meta_gradient(method, LOSS, theta, tasks, **method_hyper(method, lr, steps, lam))
-
-
-def largest_curvature(theta, tasks):
-    """h_max = the largest Hessian eigenvalue of any task's loss at θ.
-
-    Plain steps of rate α on a quadratic with this curvature contract only when α h_max < 2 (proximal steps on
-    L + λ/2‖φ − θ‖²: α (λ + h_max) < 2). The softplus losses are not quadratics, so this is a guide, not a verdict.
-    """
-    return max(onp.linalg.eigvalsh(hessian(LOSS, theta, task.train))[-1] for task in tasks)
 
 
 def stack_tasks(tasks, points):

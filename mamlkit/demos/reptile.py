@@ -84,7 +84,7 @@ def reptile_interpolation(a=0.3, b=0.85, lr=0.015, steps=3, beta=0.5, n=60):
                    f"L(new θ) = {float(loss(new, data)):.3f}.")
         if steps == 1:
             message += " With k = 1, φ − θ = −α∇L(θ): Reptile is plain gradient descent on the task (joint training)."
-        # Along the steepest direction a step multiplies the distance to the valley floor by 1 − α·λ_max(H).
+        # On a quadratic a step multiplies the distance to the floor along the steepest direction by 1 − α·λ_max(H).
         sharpness = lr * onp.linalg.eigvalsh(hessian(loss, theta, data))[-1]
         if sharpness > 2:
             message += (f" α·λ_max(H) = {sharpness:.2f} > 2 at θ: the first step overshoots the valley floor. With "

@@ -10,6 +10,7 @@ from mamlkit.demos.base import control_values
 from mamlkit.tasks import softplus_line_loss
 
 TRUE = [np.array(t) for t in landscapes.TRUE_LINES]
+TASKS = [line.task for line in landscapes.two_tasks()]
 
 
 @pytest.fixture(scope="module")
@@ -31,8 +32,7 @@ def test_meta_loss_at_zero_steps_is_the_sum_of_the_task_losses(meta_demo):
 
 @pytest.mark.parametrize("m", [1, 7, 20])
 def test_meta_loss_grids_equal_grid_meta_loss(meta_demo, m):
-    tasks = [line.task for line in landscapes.two_tasks()]
-    total, per_task = landscape.grid_meta_loss(softplus_line_loss, tasks, meta_demo.points, 0.01, m)
+    total, per_task = landscape.grid_meta_loss(softplus_line_loss, TASKS, meta_demo.points, 0.01, m)
     np.testing.assert_allclose(meta_demo.pictures[m, 0], total, rtol=1e-12)
     np.testing.assert_allclose(meta_demo.pictures[m, 1:], per_task, rtol=1e-12)
 
@@ -60,11 +60,10 @@ def test_each_task_minimum_is_drawn_at_its_true_a_b(meta_demo, task):
 def test_summed_minimum_marker_follows_m(meta_demo):
     """The star sits where the meta-loss is lowest: evaluated afresh at the star's own (a, b), the meta-loss equals
     the picture's minimum (a transposed index would put it elsewhere)."""
-    tasks = [line.task for line in landscapes.two_tasks()]
     for m in (0, 20):
         meta_demo.update(steps=m)
         star = np.array(meta_demo.minima[0].get_xydata())[0]
-        total, _ = landscape.grid_meta_loss(softplus_line_loss, tasks, star.reshape(2, 1, 1), 0.01, m)
+        total, _ = landscape.grid_meta_loss(softplus_line_loss, TASKS, star.reshape(2, 1, 1), 0.01, m)
         assert total.item() == pytest.approx(meta_demo.pictures[m, 0].min(), rel=1e-12)
     assert meta_demo.pictures[20, 0].min() < meta_demo.pictures[0, 0].min()
 
@@ -80,8 +79,7 @@ def test_arrows_are_one_adapt_step(arrows_demo, a, b, lr):
         np.testing.assert_allclose([quiver.U[0], quiver.V[0]], phi - theta, rtol=1e-12)
         assert f"({phi[0]:.3f}, {phi[1]:.3f})" in arrows_demo.message_text
     # The printed meta-objective is the m = 1 meta-loss that the meta-loss demo draws, at this θ.
-    tasks = [line.task for line in landscapes.two_tasks()]
-    total, _ = landscape.grid_meta_loss(softplus_line_loss, tasks, theta.reshape(2, 1, 1), lr, 1)
+    total, _ = landscape.grid_meta_loss(softplus_line_loss, TASKS, theta.reshape(2, 1, 1), lr, 1)
     assert arrows_demo.message_text.endswith(f"L_1(φ_1) + L_2(φ_2) = {total.item():.3f}")
 
 

@@ -2,7 +2,8 @@
 
 One draw's mean can be moved by a single task whose fine-tuning runs away, so comparing two training settings on
 one draw says little. This script scores every weight file on ``--draws`` draws of ``--n-tasks`` 5-shot tasks (numpy
-seeds ``--first-seed`` onwards; 100 query points, plain steps of α = 0.01, as ``reproduce_sinusoid.heldout_curves``)
+seeds ``--first-seed`` onwards; 100 query points, plain steps of the rate α the file was evaluated with when it was
+trained, its info's ``finetune_lr``, 0.01 for files that predate it; as ``reproduce_sinusoid.heldout_curves``)
 and reports, per group and per file: how many (file, draw) pairs meet all three of the paper's 1 / 5 / 10-step
 numbers, the median over draws of each step's mean, and how many tasks ran away (error after 10 steps above
 ``Sinusoid.zero_error_bound``).
@@ -17,6 +18,9 @@ initialisation; the default's seed 0 is the shipped model):
         --out /tmp/rN --weights-dir /tmp/rN
     python benchmarks/score_draws.py uniform=mamlkit/weights/maml.npz uniform=/tmp/u1/maml.npz … \\
         reference=/tmp/r0/maml.npz … --out benchmarks/results/init_pilot.md
+
+The rate pilot (results/alpha_pilot.md: MAML trained and fine-tuned at α = 0.001, the MAML code's default) is the
+same with ``--alpha 0.001`` added to each training command, seeds N = 0…3 for both initialisations.
 """
 import argparse
 import pathlib
@@ -26,7 +30,7 @@ import numpy as onp
 
 import machine
 from mamlkit import evaluate, published, tasks, zoo
-from reproduce_sinusoid import EVAL, _number, heldout_curves
+from reproduce_sinusoid import ALPHA, EVAL, _number, heldout_curves
 
 PAPER = published.MAML_SINUSOID_5SHOT["maml"]  # {steps: the paper's 5-shot MSE}
 STEPS = tuple(PAPER)
@@ -39,10 +43,16 @@ def score(path, n_tasks, seeds):
     model, theta, info = zoo.load(path.stem, directory=path.parent)
     means, runaways = [], 0
     for seed in seeds:
-        curves = heldout_curves(model, theta, 5, n_tasks, seed)
+        curves = heldout_curves(model, theta, 5, n_tasks, seed, finetune_lr(info))
         means.append(curves[:, STEPS].mean(axis=0))
         runaways += len(evaluate.runaway(curves, tasks.Sinusoid().zero_error_bound))
     return onp.array(means), runaways, info
+
+
+def finetune_lr(info):
+    """The rate of the plain fine-tuning steps a weight file was scored with when trained (0.01 before it was
+    recorded)."""
+    return info.get("finetune_lr", ALPHA)
 
 
 def cells(means, runaways, n_tasks):
@@ -58,11 +68,12 @@ def tables(groups, n_tasks, seeds):
     columns = (f"(file, draw) pairs meeting all of {target} | median over draws after {' / '.join(map(str, STEPS))} "
                "steps | runaway tasks |")
     by_group = [f"| training | weight files | {columns}", "|---|---|---|---|---|"]
-    by_file = [f"| training | file: initialisation, seed, checkpoint | {columns}", "|---|---|---|---|---|"]
+    by_file = [f"| training | file: initialisation, seed, checkpoint, α | {columns}", "|---|---|---|---|---|"]
     for label, paths in groups.items():
         scored = [score(path, n_tasks, seeds) for path in paths]
         for path, (means, runaways, info) in zip(paths, scored):
-            made = f"{info['model'].get('init', 'uniform')}, seed {info['init_seed']}, {info['iterations']}"
+            made = (f"{info['model'].get('init', 'uniform')}, seed {info['init_seed']}, {info['iterations']}, "
+                    f"α = {finetune_lr(info):g}")
             by_file.append(f"| {label} | {pathlib.Path(path).name}: {made} | {cells(means, runaways, n_tasks)} |")
         means = onp.concatenate([m for m, _, _ in scored])
         by_group.append(f"| {label} | {len(paths)} | {cells(means, sum(r for _, r, _ in scored), n_tasks)} |")
@@ -90,9 +101,10 @@ def main(argv=None):
     seeds = range(args.first_seed, args.first_seed + args.draws)
     lines = tables(groups, args.n_tasks, seeds)
     made = (f"Made by `benchmarks/score_draws.py` on {machine.describe(('numpy', 'autograd'), 'end')}. Each file is "
-            f"scored after {', '.join(map(str, STEPS))} plain steps of α = {EVAL['lr']} on {EVAL['k_query']} query "
-            f"points per task; a task runs away when its error after {max(STEPS)} steps is above max A² = "
-            f"{tasks.Sinusoid().zero_error_bound:g}. ∞: a median of 10⁶ or more (the runaway tasks decide it).")
+            f"scored after {', '.join(map(str, STEPS))} plain steps of its own α (see the second table) on "
+            f"{EVAL['k_query']} query points per task; a task runs away when its error after {max(STEPS)} steps is "
+            f"above max A² = {tasks.Sinusoid().zero_error_bound:g}. ∞: a median of 10⁶ or more (the runaway tasks "
+            "decide it).")
     header = [f"# MAML on {args.draws} draws of {args.n_tasks} 5-shot test tasks (seeds {seeds[0]}–{seeds[-1]})",
               "", made, ""]
     print("\n".join(lines))

@@ -116,6 +116,41 @@ def test_partial_runs_say_which_results_are_their_own(tmp_path):
     assert info["model"]["init"] == "reference" and np.abs(reference).max() < 0.05
 
 
+def test_alpha_sets_the_inner_rate_and_every_fine_tuning_step(tmp_path):
+    """--alpha reaches MAML's inner step and the evaluation; a partial rerun at another rate into the same folder is
+    refused before it trains anything, since one page cannot hold two evaluations."""
+    command = [sys.executable, str(SCRIPT), "--quick", "--iterations", "10", "--n-tasks", "10", "--jobs", "1",
+               "--out", str(tmp_path), "--weights-dir", str(tmp_path)]
+    proc = subprocess.run(command + ["--methods", "maml", "--alpha", "0.001"], cwd=ROOT, capture_output=True,
+                          text=True, timeout=600)
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    model, theta, info = zoo.load("maml", directory=tmp_path)
+    assert info["hyper"]["lr"] == info["inner_lr"] == info["finetune_lr"] == 0.001
+    page = (tmp_path / "sinusoid.md").read_text()
+    assert "inner: lr=0.001, steps=1" in page and "plain gradient steps of rate 0.001 " in page
+    with np.errstate(all="ignore"):
+        curve = evaluate.adaptation_curve(model.loss, theta, tasks.Sinusoid().reference_heldout(10, 5), 0.001, 10)
+    for steps in ("1", "10"):
+        np.testing.assert_allclose(info["paper_tasks"]["mse"]["5"][steps]["mse"], curve[:, int(steps)].mean(),
+                                   rtol=1e-12)
+
+    proc = subprocess.run(command + ["--methods", "fomaml"], cwd=ROOT, capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 2
+    assert f"--alpha is 0.01 but the results kept in {tmp_path} were fine-tuned at α = 0.001" in proc.stderr
+    assert not (tmp_path / "fomaml.npz").exists()
+
+
+@pytest.mark.parametrize("value", ["0", "-0.01", "nan", "inf"])
+def test_an_alpha_that_is_not_a_positive_number_is_refused(value, capsys, monkeypatch):
+    monkeypatch.syspath_prepend(str(SCRIPT.parent))
+    import reproduce_sinusoid
+
+    with pytest.raises(SystemExit) as exit_info:
+        reproduce_sinusoid.main(["--alpha", value, "--out", "/nonexistent", "--weights-dir", "/nonexistent"])
+    assert exit_info.value.code == 2
+    assert f"--alpha must be a finite number > 0, got {float(value)}" in capsys.readouterr().err
+
+
 @pytest.mark.parametrize("option", ["--iterations", "--n-tasks", "--draws"])
 @pytest.mark.parametrize("value", ["0", "-3"])
 def test_counts_below_one_are_refused_by_name(option, value, capsys, monkeypatch):

@@ -150,11 +150,18 @@ def test_the_committed_sinusoid_results_have_the_promised_form():
             assert not any(e["mse"] < 0 or e["ci95"] < 0 for e in data[m][k].values())  # inf: diverged
 
 
-def test_the_committed_initialisation_pilot_adds_up_and_supports_the_shipped_default():
-    """benchmarks/results/init_pilot.md (score_draws.py): the per-file rows add up to the group rows, and the
-    decision the reproduction script's docstring, the README and notebook 06 report still holds: the MAML code's
-    initialisation met the paper's numbers in fewer (file, draw) pairs than the default (uniform), which ships."""
-    by_group, by_file = results.read_tables((REPO / "benchmarks" / "results" / "init_pilot.md").read_text())
+@pytest.mark.parametrize("page, alpha, meeting, runaway", [
+    ("init_pilot.md", "0.01", {"uniform": (31, 150), "reference": (0, 120)},
+     {"uniform": (40, 90000), "reference": (193, 72000)}),
+    ("alpha_pilot.md", "0.001", {"uniform": (119, 120), "reference": (7, 120)},
+     {"uniform": (0, 72000), "reference": (17, 72000)}),
+])
+def test_the_committed_pilots_add_up_to_what_the_course_reports(page, alpha, meeting, runaway):
+    """benchmarks/results/{init,alpha}_pilot.md (score_draws.py): the per-file rows add up to the group rows, every
+    file was fine-tuned at the pilot's rate, and the counts the reproduction script's docstring, the README and
+    notebook 06 report still hold. At α = 0.01 the MAML code's initialisation met the paper's numbers in fewer
+    (file, draw) pairs than the default (uniform), which ships; at the MAML code's default rate 0.001 both do better."""
+    by_group, by_file = results.read_tables((REPO / "benchmarks" / "results" / page).read_text())
 
     def counts(cell):  # "31 of 150" -> (31, 150)
         hit, total = cell.split(" of ")
@@ -167,4 +174,6 @@ def test_the_committed_initialisation_pilot_adds_up_and_supports_the_shipped_def
         for column in (2, 4):  # pairs meeting the paper, runaway tasks
             assert tuple(map(sum, zip(*(counts(r[column]) for r in files)))) == counts(row[column])
         assert all(r[1].split(": ")[1].startswith(f"{label}, seed ") for r in files)  # grouped by initialisation
-    assert counts(groups["uniform"][2]) == (31, 150) and counts(groups["reference"][2]) == (0, 120)
+        assert all(r[1].endswith(f", α = {alpha}") for r in files)
+    assert {label: counts(row[2]) for label, row in groups.items()} == meeting
+    assert {label: counts(row[4]) for label, row in groups.items()} == runaway

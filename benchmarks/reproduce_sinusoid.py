@@ -194,6 +194,12 @@ def train(name, iterations, n_validation, init_seed=INIT_SEED, init="uniform"):
     return model, best, theta, info
 
 
+def finetune_lr(info):
+    """The rate of the plain fine-tuning steps a weight file was scored with when it was trained (its info's
+    ``finetune_lr``; ALPHA for files written before it was recorded)."""
+    return info.get("finetune_lr", ALPHA)
+
+
 def validation_score(model, theta, n_tasks):
     """Mean query MSE over the evaluation grid (K = 5, 10, 20; 1, 5, 10 plain steps of EVAL's α) on validation
     tasks (seed 2, never the held-out test tasks of seed 1); inf when some task's adaptation diverged."""
@@ -529,7 +535,7 @@ def main(argv=None):
         for name, res in json.loads((out / "sinusoid.json").read_text()).items():
             if name not in args.methods:
                 earlier[name] = (res, zoo.load(name, directory=args.weights_dir)[2])
-        rates = {info.get("finetune_lr", ALPHA) for _, info in earlier.values()} - {EVAL["lr"]}
+        rates = {finetune_lr(info) for _, info in earlier.values()} - {EVAL["lr"]}
         if rates:  # one page, one evaluation: results fine-tuned at another rate cannot sit beside these
             parser.error(f"--alpha is {EVAL['lr']} but the results kept in {out} were fine-tuned at α = "
                          f"{', '.join(map(str, sorted(rates)))}: use another --out and --weights-dir")

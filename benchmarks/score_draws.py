@@ -30,7 +30,7 @@ import numpy as onp
 
 import machine
 from mamlkit import evaluate, published, tasks, zoo
-from reproduce_sinusoid import ALPHA, EVAL, _number, heldout_curves
+from reproduce_sinusoid import EVAL, _number, finetune_lr, heldout_curves
 
 PAPER = published.MAML_SINUSOID_5SHOT["maml"]  # {steps: the paper's 5-shot MSE}
 STEPS = tuple(PAPER)
@@ -47,12 +47,6 @@ def score(path, n_tasks, seeds):
         means.append(curves[:, STEPS].mean(axis=0))
         runaways += len(evaluate.runaway(curves, tasks.Sinusoid().zero_error_bound))
     return onp.array(means), runaways, info
-
-
-def finetune_lr(info):
-    """The rate of the plain fine-tuning steps a weight file was scored with when trained (0.01 before it was
-    recorded)."""
-    return info.get("finetune_lr", ALPHA)
 
 
 def cells(means, runaways, n_tasks):

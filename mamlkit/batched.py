@@ -186,9 +186,10 @@ def reptile(model, theta, batch, lr, steps):
     return float(onp.mean(losses)), theta - flat_mean(layers)
 
 
-def imaml(model, theta, batch, lr, steps, lam, cg_steps=5):
-    """(1/T) Σ_t (I + H_tr,t(φ_t*)/λ)⁻¹ ∇L_te,t(φ_t*): batched proximal inner loop, then conjugate gradient run
-    for all tasks at once with per-task step sizes (``conjugate_gradient_rows``) on batched Hessian-vector products.
+def imaml(model, theta, batch, lr, steps, lam, cg_steps=5, cg_damping=0.0, lam_damping=0.0):
+    """(1/T) Σ_t ((1 + ρ) I + H_tr,t(φ_t*)/(λ + λ_d))⁻¹ ∇L_te,t(φ_t*), ρ = λ_d = 0 unless damped (``meta.imaml_grad``):
+    batched proximal inner loop, then conjugate gradient run for all tasks at once with per-task step sizes
+    (``conjugate_gradient_rows``) on batched Hessian-vector products.
 
     The products H_t v_t for all t are one vector-Jacobian product of the per-task gradient map Φ ↦ ∇L_t(Φ_t)
     (its Jacobian is block diagonal and symmetric), traced once at φ* and reused by every CG iteration.
@@ -206,9 +207,10 @@ def imaml(model, theta, batch, lr, steps, lam, cg_steps=5):
     shapes = [a.shape for a in phi_arrays]
     splits = onp.cumsum([onp.prod(s[1:]) for s in shapes])[:-1]
 
-    def system(rows):  # row t ↦ (I + H_t/λ) v_t
+    def system(rows):  # row t ↦ ((1 + ρ) I + H_t/(λ + λ_d)) v_t
         products = hvp_arrays(tuple(part.reshape(s) for part, s in zip(onp.split(rows, splits, axis=1), shapes)))
-        return rows + onp.concatenate([a.reshape(n_tasks, -1) for a in products], axis=1) / lam
+        return (1.0 + cg_damping) * rows + onp.concatenate([a.reshape(n_tasks, -1) for a in products],
+                                                           axis=1) / (lam + lam_damping)
 
     solution = conjugate_gradient_rows(system, flat_rows(test_grads, n_tasks), cg_steps)
     return float(onp.mean(losses)), solution.mean(axis=0)

@@ -52,6 +52,13 @@ def check_positive(value, name="lam"):
     return float(value)
 
 
+def check_nonnegative(value, name):
+    """A damping term must be finite and at least 0: 0 <= value < inf."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not 0 <= value < onp.inf:
+        raise ValueError(f"{name} must be a finite number >= 0, got {value!r}")
+    return float(value)
+
+
 def check_data(data, name="data"):
     """A data pair (x, y) must have as many targets as inputs (first axes agree).
 

@@ -6,6 +6,7 @@ For one task with support set D_tr and query set D_te, and U^k the k-step inner 
 * FOMAML    g = ∇L(φᵏ; D_te)                                                 dU^k/dθ replaced by I
 * Reptile   g = θ − U^k(θ; D)   on all of the task's data D                  outer step θ ← θ − β g
 * iMAML     g = (I + H_tr(φ*)/λ)⁻¹ ∇L(φ*; D_te),  φ* ≈ argmin L(φ; D_tr) + λ/2 ‖φ − θ‖²
+            (optionally damped as the iMAML authors' code does: see ``imaml_grad``)
 * pretrain  g = ∇L(θ; D)          joint training on all tasks, no adaptation
 
 Each ``*_grad`` function is the readable reference for one task. ``meta_gradient`` averages a method over a
@@ -17,7 +18,16 @@ import autograd
 import numpy as onp
 
 from . import batched
-from .checks import check_data, check_positive, check_rate, check_steps, check_task, check_theta, scalar_loss
+from .checks import (
+    check_data,
+    check_nonnegative,
+    check_positive,
+    check_rate,
+    check_steps,
+    check_task,
+    check_theta,
+    scalar_loss,
+)
 from .inner import _inner_path
 from .tasks import joint_data
 
@@ -52,13 +62,13 @@ def _reptile(loss, theta, task, lr, steps):
     return scalar_loss(loss)(phi, data), theta - phi
 
 
-def _imaml(loss, theta, task, lr, steps, lam, cg_steps=5):
+def _imaml(loss, theta, task, lr, steps, lam, cg_steps=5, cg_damping=0.0, lam_damping=0.0):
     phi = _proximal_adapt(loss, theta, task.train, lr, steps, lam)
     value, test_grad = autograd.value_and_grad(scalar_loss(loss))(phi, task.test)
     hvp = autograd.hessian_tensor_product(scalar_loss(loss))
 
-    def system(v):  # (I + H_train(φ*)/λ) v, one Hessian-vector product
-        return v + hvp(phi, task.train, v) / lam
+    def system(v):  # ((1 + ρ) I + H_train(φ*)/(λ + λ_d)) v, one Hessian-vector product; ρ = λ_d = 0: I + H/λ
+        return (1.0 + cg_damping) * v + hvp(phi, task.train, v) / (lam + lam_damping)
 
     return value, conjugate_gradient(system, test_grad, cg_steps)
 
@@ -145,16 +155,23 @@ def conjugate_gradient(matvec, b, steps, tol=1e-12):
     return x
 
 
-def imaml_grad(loss, theta, task, lr, steps, lam, cg_steps=5):
+def imaml_grad(loss, theta, task, lr, steps, lam, cg_steps=5, cg_damping=0.0, lam_damping=0.0):
     """iMAML: g = (I + H_tr(φ*)/λ)⁻¹ ∇L(φ*; D_te), with φ* from ``proximal_adapt`` (``steps`` steps of rate α).
 
     The linear system has the *query* gradient on its right-hand side and is solved by ``cg_steps`` iterations
     of conjugate gradient using only Hessian-vector products, so memory does not grow with ``steps``.
+
+    Damping (off by default): with ρ = ``cg_damping`` and λ_d = ``lam_damping`` the system solved is
+    ((1 + ρ) I + H_tr(φ*)/(λ + λ_d)) g = ∇L(φ*; D_te). The iMAML authors' code solves it with ρ = 1, λ_d = 10.
+    It is positive definite while λ_min(H) > −(1 + ρ)(λ + λ_d) instead of −λ, at the price of a biased gradient:
+    g = (I + H_tr(φ*)/λ')⁻¹ ∇L(φ*; D_te) / (1 + ρ) with λ' = (1 + ρ)(λ + λ_d) in the solve only (φ* keeps λ),
+    so the correction to FOMAML's ∇L(φ*; D_te) is smaller than the exact one's.
     """
     theta, task = check_theta(theta), check_task(task)
     lr, steps, lam = check_rate(lr), check_steps(steps), check_positive(lam, "lam")
     cg_steps = check_steps(cg_steps, "cg_steps", minimum=1)
-    return _imaml(loss, theta, task, lr, steps, lam, cg_steps)[1]
+    cg_damping, lam_damping = check_nonnegative(cg_damping, "cg_damping"), check_nonnegative(lam_damping, "lam_damping")
+    return _imaml(loss, theta, task, lr, steps, lam, cg_steps, cg_damping, lam_damping)[1]
 
 
 # ----------------------------------------------------------------------------------------------------------
@@ -189,6 +206,8 @@ def check_hyper(method, hyper):
             checked[name] = check_positive(value, "lam")
         elif name == "cg_steps":
             checked[name] = check_steps(value, "cg_steps", minimum=1)
+        elif name in ("cg_damping", "lam_damping"):
+            checked[name] = check_nonnegative(value, name)
     return checked
 
 

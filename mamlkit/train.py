@@ -42,9 +42,10 @@ def meta_train(method, loss, theta, sample_tasks, iterations, meta_batch, meta_l
         θ ← Opt(θ, ḡ),  ḡ = (1/B) Σ_i g_method(θ; τ_i)    (see ``meta_gradient``; ``hyper`` are its lr, steps, …)
 
     with Opt = Adam or plain SGD (for Reptile, SGD with rate β is its θ ← θ + β(φ̄ − θ)). The random generator is
-    ``numpy.random.default_rng(seed)`` (an int, or a SeedSequence), so a run is reproducible. ``callback(θ_t, t)``, if given, sees θ after t updates for
-    t = 0 … iterations − 1 (to keep checkpoints; the final θ is the return value). Returns (θ, History). A
-    non-finite loss or gradient raises ``DivergenceError`` carrying the history so far.
+    ``numpy.random.default_rng(seed)`` (an int, or a SeedSequence), so a run is reproducible. ``callback(θ_t, t)``,
+    if given, sees θ after t updates for t = 0 … iterations − 1 (to keep checkpoints; the final θ is the return
+    value). Returns (θ, History). A non-finite loss or gradient raises ``DivergenceError`` carrying the history so
+    far.
     """
     hyper = check_hyper(method, hyper)
     theta = check_theta(theta)

@@ -121,6 +121,19 @@ def test_batched_equals_reference_where_a_relu_input_is_exactly_zero(method):
     assert_batched_equals_reference(model, theta, task_list, method, 2)
 
 
+@pytest.mark.parametrize("activation", ("relu", "tanh"))
+def test_batched_damped_imaml_equals_the_reference(activation):
+    """The damped system ((1 + ρ) I + H/(λ + λ_d)) takes the same values on both paths (and is not the undamped one)."""
+    model, theta, task_list = sinusoid_setup(activation)
+    hyper = dict(HYPER["imaml"], steps=2, cg_damping=1.0, lam_damping=10.0)
+    value, grad = mk.meta_value_and_gradient("imaml", model.loss, theta, task_list, **hyper)
+    ref_value, ref_grad = reference("imaml", model.loss, theta, task_list, **hyper)
+    assert abs(value - ref_value) <= TOL * max(1.0, abs(ref_value))
+    assert np.max(np.abs(grad - ref_grad)) <= TOL * np.max(np.abs(ref_grad))
+    undamped = mk.meta_gradient("imaml", model.loss, theta, task_list, **hyper_for("imaml", 2))
+    assert np.max(np.abs(grad - undamped)) > 0.1 * np.max(np.abs(undamped))
+
+
 def test_batched_imaml_raises_not_positive_definite_like_the_reference():
     """With λ far below −λ_min(H) both paths refuse: CG met pᵀ(I + H/λ)p ≤ 0."""
     model, theta, task_list = sinusoid_setup(n_tasks=8)

@@ -132,6 +132,19 @@ def test_bad_cg_steps(name, value):
     raises_naming(name, "cg_steps", value, ">= 1")
 
 
+@pytest.mark.parametrize("value", [-0.5, np.nan, np.inf, "1", True])
+@pytest.mark.parametrize("argument", ("cg_damping", "lam_damping"))
+def test_bad_imaml_damping(argument, value):
+    """Both the per-task function and the batch functions refuse a damping that is negative or not finite."""
+    a = good_arguments()
+    calls = [lambda: mk.imaml_grad(a.loss, a.theta, a.task, a.lr, a.steps, a.lam, **{argument: value}),
+             lambda: mk.meta_gradient("imaml", a.model.loss, a.mlp_theta, a.sine_tasks, lr=0.01, steps=1, lam=20.0,
+                                      **{argument: value})]
+    for call in calls:
+        with pytest.raises(ValueError, match=f"{argument} must be a finite number >= 0"):
+            call()
+
+
 MISMATCHED = (LINE_A[0], LINE_A[1][:-1])
 
 

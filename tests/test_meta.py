@@ -274,6 +274,48 @@ def test_imaml_refuses_lambda_below_minus_the_smallest_hessian_eigenvalue(proble
                                rtol=1e-9)
 
 
+@pytest.mark.parametrize("steps", (0, 3))
+def test_damped_imaml_solves_the_damped_system(problem, steps):
+    """With ρ = cg_damping and λ_d = lam_damping: ((1 + ρ) I + H_tr(φ*)/(λ + λ_d)) g = ∇L_te(φ*), solved densely,
+    with φ* from the proximal loop of λ itself."""
+    loss, (train, test), lr = problem.loss, problem.task, problem.lr
+    rho, lam_d = 1.0, 10.0
+    phi = mk.proximal_adapt(loss, problem.theta, train, lr, steps, LAM)
+    d = problem.theta.size
+    system = (1 + rho) * np.eye(d) + mk.hessian(loss, phi, train) / (LAM + lam_d)
+    expected = np.linalg.solve(system, autograd.grad(loss)(phi, test))
+    got = mk.imaml_grad(loss, problem.theta, problem.task, lr, steps, LAM, cg_steps=min(d, 40), cg_damping=rho,
+                        lam_damping=lam_d)
+    np.testing.assert_allclose(got, expected, rtol=1e-8, atol=1e-10)
+
+
+def test_damping_is_a_larger_lambda_in_the_solve_scaled_by_one_over_one_plus_rho(problem):
+    """At steps = 0 (φ* = θ whatever λ is) the damped gradient is the undamped one at λ' = (1 + ρ)(λ + λ_d), over
+    1 + ρ; ρ = λ_d = 0 is the undamped gradient exactly."""
+    loss, task, lr, theta = problem.loss, problem.task, problem.lr, problem.theta
+    rho, lam_d = 0.5, 4.0
+    d = theta.size
+    damped = mk.imaml_grad(loss, theta, task, lr, 0, LAM, cg_steps=d, cg_damping=rho, lam_damping=lam_d)
+    wider = mk.imaml_grad(loss, theta, task, lr, 0, (1 + rho) * (LAM + lam_d), cg_steps=d)
+    np.testing.assert_allclose(damped, wider / (1 + rho), rtol=1e-8, atol=1e-12)
+    np.testing.assert_array_equal(mk.imaml_grad(loss, theta, task, lr, 2, LAM, cg_damping=0.0, lam_damping=0.0),
+                                  mk.imaml_grad(loss, theta, task, lr, 2, LAM))
+
+
+def test_damping_keeps_the_system_definite_where_the_exact_one_is_not(problems):
+    """At the bumps' hill, λ = 0.9·(−λ_min(H)) makes I + H/λ indefinite (the exact iMAML gradient is refused), but
+    (1 + ρ) I + H/λ with ρ = 1 is positive definite: the damped gradient is the dense solve of that system."""
+    problem = problems["bumps"]
+    loss, (train, test), lr = problem.loss, problem.task, problem.lr
+    H = mk.hessian(loss, problem.theta, train)
+    lam = 0.9 * -np.linalg.eigvalsh(H)[0]
+    with pytest.raises(mk.NotPositiveDefiniteError):
+        mk.imaml_grad(loss, problem.theta, problem.task, lr, 0, lam, cg_steps=5)
+    expected = np.linalg.solve(2 * np.eye(2) + H / lam, autograd.grad(loss)(problem.theta, test))
+    np.testing.assert_allclose(mk.imaml_grad(loss, problem.theta, problem.task, lr, 0, lam, cg_steps=5, cg_damping=1.0),
+                               expected, rtol=1e-9)
+
+
 # ---------------------------------------------------------------------------------------------------------------
 # A batch of tasks
 

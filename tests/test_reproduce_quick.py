@@ -151,6 +151,31 @@ def test_an_alpha_that_is_not_a_positive_number_is_refused(value, capsys, monkey
     assert f"--alpha must be a finite number > 0, got {float(value)}" in capsys.readouterr().err
 
 
+def test_imaml_damping_reaches_training(tmp_path):
+    """--imaml-damping RHO LAM_D is in iMAML's hyperparameters (so in meta_value_and_gradient's system), its weight
+    file's info and the page; without it the hyperparameters carry no damping (the exact iMAML gradient)."""
+    proc = subprocess.run([sys.executable, str(SCRIPT), "--quick", "--iterations", "10", "--n-tasks", "10", "--jobs",
+                           "1", "--methods", "imaml", "--imaml-damping", "1", "10", "--out", str(tmp_path),
+                           "--weights-dir", str(tmp_path)], cwd=ROOT, capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    info = zoo.load("imaml", directory=tmp_path)[2]
+    assert info["hyper"]["cg_damping"] == 1.0 and info["hyper"]["lam_damping"] == 10.0
+    assert "cg_steps=5, cg_damping=1.0, lam_damping=10.0" in (tmp_path / "sinusoid.md").read_text()
+    assert "cg_damping" not in zoo.load("imaml")[2]["hyper"]
+
+
+@pytest.mark.parametrize("values", [["-1", "10"], ["1", "nan"], ["inf", "0"]])
+def test_an_imaml_damping_that_is_negative_or_not_finite_is_refused(values, capsys, monkeypatch):
+    monkeypatch.syspath_prepend(str(SCRIPT.parent))
+    import reproduce_sinusoid
+
+    with pytest.raises(SystemExit) as exit_info:
+        reproduce_sinusoid.main(["--imaml-damping", *values, "--out", "/nonexistent", "--weights-dir", "/nonexistent"])
+    assert exit_info.value.code == 2
+    assert ("--imaml-damping takes two finite numbers >= 0, got " + " ".join(str(float(v)) for v in values)
+            in capsys.readouterr().err)
+
+
 @pytest.mark.parametrize("option", ["--iterations", "--n-tasks", "--draws"])
 @pytest.mark.parametrize("value", ["0", "-3"])
 def test_counts_below_one_are_refused_by_name(option, value, capsys, monkeypatch):

@@ -278,13 +278,13 @@ def value_and_gradient(method, loss, theta, tasks, **hyper):
     if found is None:
         return None
     model, batch = found
-    return BATCHED[method](model, theta, batch, **hyper)
+    return BATCHED[method](model, model.check_size(theta), batch, **hyper)
 
 
 def adaptation_curve(model, theta, batch, lr, max_steps):
     """Query losses L(φ_t^s; D_te,t) of every task after s = 0..max_steps plain steps φ ← φ − α ∇L(φ; D_tr,t),
     as an array (T, max_steps + 1): ``evaluate.adaptation_curve`` for all tasks at once."""
-    layers, curve = unpack(model, theta), []
+    layers, curve = unpack(model, model.check_size(theta)), []
     for step in range(max_steps + 1):
         out = _forward(model, layers, batch.test[0], onp)[0]
         curve.append(onp.mean((out - batch.test[1]) ** 2, axis=(-2, -1)))

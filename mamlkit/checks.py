@@ -59,17 +59,28 @@ def check_nonnegative(value, name):
     return float(value)
 
 
-def check_data(data, name="data"):
-    """A data pair (x, y) must have as many targets as inputs (first axes agree).
+def is_pair(data):
+    """Whether ``data`` is a pair (a tuple or a list of two things), as (x, y) data sets are."""
+    return isinstance(data, (tuple, list)) and len(data) == 2
 
-    Data that is not a pair of arrays (a toy problem's constants, say) passes unchecked: the loss owns it.
+
+def check_data(data, name="data"):
+    """A data pair (x, y) must hold at least one point and as many targets as inputs (first axes agree).
+
+    Data that is not a pair of arrays (a toy problem's constants, say) passes unchecked: the loss owns it. A pair of
+    (x, y) pairs is refused: it is a task's two sets passed where one set is expected.
     """
-    if isinstance(data, tuple) and len(data) == 2 and all(hasattr(v, "shape") for v in data):
+    if is_pair(data) and all(is_pair(part) and all(hasattr(v, "shape") for v in part) for part in data):
+        raise ValueError(f"{name} must be one (x, y) pair of arrays, got a pair of (x, y) pairs "
+                         "(for a task's support and query sets use Task(train, test))")
+    if is_pair(data) and all(hasattr(v, "shape") for v in data):
         x, y = data
         if onp.ndim(x) >= 1 and onp.ndim(y) >= 1 and onp.shape(x)[0] != onp.shape(y)[0]:
             raise ValueError(
                 f"{name}: x and y must have the same length, got {onp.shape(x)[0]} inputs and {onp.shape(y)[0]} targets"
             )
+        if onp.ndim(x) >= 1 and onp.shape(x)[0] == 0:
+            raise ValueError(f"{name} must hold at least one point (x, y), got none")
     return data
 
 
@@ -80,6 +91,35 @@ def check_targets(prediction, y, name="data"):
         raise ValueError(f"{name}: y must have the model's output shape {onp.shape(prediction)}, got {onp.shape(y)}")
 
 
+def check_rng(rng, name="rng"):
+    """A source of randomness must be a numpy generator (``numpy.random.default_rng(seed)``; a legacy RandomState
+    also draws, as the MAML code's test tasks need), not a seed."""
+    if not isinstance(rng, (onp.random.Generator, onp.random.RandomState)):
+        raise ValueError(f"{name} must be a numpy random generator such as numpy.random.default_rng(seed), got "
+                         f"{type(rng).__name__}")
+    return rng
+
+
+def check_seed(seed, name="seed"):
+    """A seed must be a whole number >= 0 (or a numpy SeedSequence, as training streams are)."""
+    if isinstance(seed, onp.random.SeedSequence):
+        return seed
+    if isinstance(seed, bool) or not isinstance(seed, numbers.Integral) or seed < 0:
+        raise ValueError(f"{name} must be a whole number >= 0 or a numpy SeedSequence, got {seed!r}")
+    return int(seed)
+
+
+def check_interval(interval, name):
+    """A range (low, high): two finite numbers with low <= high."""
+    try:
+        low, high = (float(v) for v in interval)
+    except (TypeError, ValueError) as err:
+        raise ValueError(f"{name} must be two finite numbers (low, high), got {interval!r}") from err
+    if not (onp.isfinite(low) and onp.isfinite(high) and low <= high):
+        raise ValueError(f"{name} must be two finite numbers (low, high) with low <= high, got {interval!r}")
+    return low, high
+
+
 def check_task(task, name="task"):
     """A task must be a Task(train, test) (anything with .train and .test); both data sets are checked."""
     if not (hasattr(task, "train") and hasattr(task, "test")):
@@ -87,6 +127,18 @@ def check_task(task, name="task"):
     check_data(task.train, f"{name}.train")
     check_data(task.test, f"{name}.test")
     return task
+
+
+def check_tasks(tasks, name="tasks"):
+    """A batch of tasks must be a non-empty iterable of Tasks; returns them checked, as a list."""
+    try:
+        tasks = list(tasks)
+    except TypeError as err:
+        raise ValueError(f"{name} must be a list (or iterable) of Task(train, test), got {type(tasks).__name__}") \
+            from err
+    if not tasks:
+        raise ValueError(f"{name} must hold at least one Task, got none")
+    return [check_task(task, "task") for task in tasks]
 
 
 def scalar_loss(loss):

@@ -4,7 +4,7 @@ import autograd
 import numpy as onp
 
 from . import batched
-from .checks import check_rate, check_steps, check_task, check_theta, scalar_loss
+from .checks import check_rate, check_steps, check_tasks, check_theta, scalar_loss
 
 
 def adaptation_curve(loss, theta, tasks, lr, max_steps=10):
@@ -14,7 +14,7 @@ def adaptation_curve(loss, theta, tasks, lr, max_steps=10):
     that means, medians and comparisons rank it last instead of propagating nan.
     """
     theta, lr, max_steps = check_theta(theta), check_rate(lr), check_steps(max_steps, "max_steps")
-    tasks = [check_task(task) for task in tasks]
+    tasks = check_tasks(tasks)
     found = batched.model_and_batch(loss, tasks)
     if found is not None:  # an MLP: every task at once (tested equal to the loop below, the reference)
         model, batch = found
@@ -34,18 +34,30 @@ def adaptation_curve(loss, theta, tasks, lr, max_steps=10):
 def mean_ci95(values, axis=0):
     """(mean, 95% half-width 1.96·std/√n) along ``axis``, as the MAML paper reports its sinusoid MSE."""
     values = onp.asarray(values, dtype=float)
+    if values.ndim == 0 or values.shape[axis] == 0:
+        raise ValueError(f"values must hold at least one number along axis {axis}, got shape {values.shape}")
     n = values.shape[axis]
     return values.mean(axis=axis), 1.96 * values.std(axis=axis) / onp.sqrt(n)
+
+
+def check_curves(curves):
+    """Curves as ``adaptation_curve`` returns them: numbers of shape (n_tasks, steps + 1)."""
+    curves = onp.asarray(curves)
+    if curves.ndim != 2 or curves.shape[1] == 0 or curves.dtype.kind not in "fiu":
+        raise ValueError(f"curves must be numbers of shape (n_tasks, steps + 1), got shape {curves.shape} of "
+                         f"{curves.dtype}")
+    return curves
 
 
 def runaway(curves, limit):
     """Indices of the tasks whose error after the last step of ``curves`` (from ``adaptation_curve``) is above
     ``limit``: fine-tuning that ran away. For sinusoids use ``Sinusoid.zero_error_bound``, which predicting y = 0
     never exceeds."""
-    return onp.flatnonzero(onp.asarray(curves)[:, -1] > limit)
+    curves, limit = check_curves(curves), check_rate(limit, "limit")
+    return onp.flatnonzero(curves[:, -1] > limit)
 
 
 def spikes(curves, limit):
     """Indices of the tasks whose error is above ``limit`` at some step but back at or below it after the last."""
-    curves = onp.asarray(curves)
+    curves, limit = check_curves(curves), check_rate(limit, "limit")
     return onp.flatnonzero((curves > limit).any(axis=1) & (curves[:, -1] <= limit))

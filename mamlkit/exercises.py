@@ -1,13 +1,16 @@
 """Self-checking exercises: ``check`` compares a learner's answer with the reference and says what is off."""
 import numpy as onp
 
+from .checks import check_nonnegative
+
 
 def check(name, answer, expected, rtol=1e-6, atol=1e-9):
     """Print whether ``answer`` matches ``expected`` (arrays or numbers, within rtol/atol) and return True/False.
 
     An answer that is still ``...`` or None (the exercise not yet done) gets a nudge instead of an error, so the
-    notebook keeps running top to bottom.
+    notebook keeps running top to bottom. The tolerances are the author's, so a bad one is an error.
     """
+    rtol, atol = check_nonnegative(rtol, "rtol"), check_nonnegative(atol, "atol")
     if answer is ... or answer is None:
         print(f"[{name}] not done yet: replace the ... with your code, then re-run this cell.")
         return False

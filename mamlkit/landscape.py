@@ -9,7 +9,7 @@ import numbers
 import numpy as onp
 from autograd import elementwise_grad
 
-from .checks import check_rate, check_steps
+from .checks import check_rate, check_steps, check_tasks
 
 
 def grid(extent=(0.0, 1.0, 0.0, 1.0), n=60):
@@ -18,6 +18,9 @@ def grid(extent=(0.0, 1.0, 0.0, 1.0), n=60):
     Built with ``meshgrid(xs, ys)`` ('xy' indexing): point [:, i, j] is (xs[j], ys[i]), the layout that
     ``contour(points[0], points[1], values)`` expects (the article's 'ij' grid transposed its pictures).
     """
+    n = check_steps(n, "n", minimum=2)
+    if onp.shape(extent) != (4,) or not onp.all(onp.isfinite(onp.asarray(extent, dtype=float))):
+        raise ValueError(f"extent must be 4 finite numbers (x0, x1, y0, y1), got {extent!r}")
     xs = onp.linspace(extent[0], extent[1], n)
     ys = onp.linspace(extent[2], extent[3], n)
     return onp.stack(onp.meshgrid(xs, ys))
@@ -51,5 +54,5 @@ def grid_adapt(loss, points, data, lr, steps):
 
 def grid_meta_loss(loss, tasks, points, lr, steps):
     """Per task and in total, L_i(U_i^m(θ)) at every grid point: returns (total Σ_i L_i(U_i^m), [L_1, …, L_n])."""
-    per_task = [loss(grid_adapt(loss, points, task.train, lr, steps), task.test) for task in tasks]
+    per_task = [loss(grid_adapt(loss, points, task.train, lr, steps), task.test) for task in check_tasks(tasks)]
     return sum(per_task), per_task

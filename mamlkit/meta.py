@@ -25,6 +25,7 @@ from .checks import (
     check_rate,
     check_steps,
     check_task,
+    check_tasks,
     check_theta,
     scalar_loss,
 )
@@ -70,7 +71,7 @@ def _imaml(loss, theta, task, lr, steps, lam, cg_steps=5, cg_damping=0.0, lam_da
     def system(v):  # ((1 + ρ) I + H_train(φ*)/(λ + λ_d)) v, one Hessian-vector product; ρ = λ_d = 0: I + H/λ
         return (1.0 + cg_damping) * v + hvp(phi, task.train, v) / (lam + lam_damping)
 
-    return value, conjugate_gradient(system, test_grad, cg_steps)
+    return value, _conjugate_gradient(system, test_grad, cg_steps)
 
 
 # ----------------------------------------------------------------------------------------------------------
@@ -129,8 +130,13 @@ def conjugate_gradient(matvec, b, steps, tol=1e-12):
 
     Starts from x = 0. Raises NotPositiveDefiniteError when a search direction has pᵀAp ≤ 0, since CG's
     answer is then meaningless (for iMAML: λ is below −λ_min(H), so I + H/λ has a non-positive eigenvalue).
+    CG stops early once ‖r‖ ≤ tol · max(1, ‖b‖).
     """
     steps = check_steps(steps, "cg_steps", minimum=1)
+    return _conjugate_gradient(matvec, check_theta(b, "b"), steps, check_nonnegative(tol, "tol"))
+
+
+def _conjugate_gradient(matvec, b, steps, tol=1e-12):
     x = onp.zeros_like(b)
     r = onp.array(b, dtype=float)
     p = r.copy()
@@ -220,10 +226,7 @@ def meta_value_and_gradient(method, loss, theta, tasks, **hyper):
     """
     hyper = check_hyper(method, hyper)
     theta = check_theta(theta)
-    tasks = list(tasks)
-    if not tasks:
-        raise ValueError("tasks must hold at least one Task")
-    tasks = [check_task(t) for t in tasks]
+    tasks = check_tasks(tasks)
     fast = batched.value_and_gradient(method, loss, theta, tasks, **hyper)
     if fast is not None:
         return fast

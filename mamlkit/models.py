@@ -3,10 +3,12 @@
 θ packs, layer by layer, the weight matrix W (m×n, row-major) then the bias b (n). ``apply`` also takes a
 batch of parameter vectors θ of shape (T, d) with inputs of shape (T, K, m): one network per task.
 """
+import numbers
+
 import autograd.numpy as np
 import numpy as onp
 
-from .checks import check_targets
+from .checks import check_rng, check_targets, is_pair
 
 # ReLU as h times the constant mask h > 0: slope 0 at h = 0, as in batched.py (np.maximum's gradient there is ½)
 ACTIVATIONS = {"relu": lambda h: h * (h > 0), "tanh": np.tanh}
@@ -20,7 +22,10 @@ class MLP:
     def __init__(self, sizes=(1, 40, 40, 1), activation="relu"):
         if activation not in ACTIVATIONS:
             raise ValueError(f"activation must be one of {sorted(ACTIVATIONS)}, got {activation!r}")
-        if len(sizes) < 2 or any(int(s) != s or s < 1 for s in sizes):
+        def whole(s):
+            return isinstance(s, numbers.Real) and not isinstance(s, bool) and onp.isfinite(s) and s >= 1 and int(s) == s
+
+        if not isinstance(sizes, (tuple, list)) or len(sizes) < 2 or not all(whole(s) for s in sizes):
             raise ValueError(f"sizes must be at least two positive whole numbers, got {sizes!r}")
         self.sizes, self.activation = tuple(int(s) for s in sizes), activation
         self.shapes = list(zip(self.sizes[:-1], self.sizes[1:]))
@@ -35,6 +40,7 @@ class MLP:
         """
         if scheme not in INIT_SCHEMES:
             raise ValueError(f"scheme must be one of {INIT_SCHEMES}, got {scheme!r}")
+        check_rng(rng)
         parts = []
         for m, n in self.shapes:
             if scheme == "uniform":
@@ -55,10 +61,18 @@ class MLP:
             start += m * n + n
             yield W, b
 
+    def check_size(self, theta):
+        """θ's last axis must hold the network's d parameters."""
+        if onp.ndim(theta) == 0 or onp.shape(theta)[-1] != self.size:
+            raise ValueError(f"theta must have {self.size} entries for sizes {self.sizes}, got shape {onp.shape(theta)}")
+        return theta
+
     def apply(self, theta, x):
         """M(x; θ) for x of shape (K, m) (or (T, K, m) with θ of shape (T, d)); returns shape (…, K, n_out)."""
-        if theta.shape[-1] != self.size:
-            raise ValueError(f"theta must have {self.size} entries for sizes {self.sizes}, got {theta.shape[-1]}")
+        self.check_size(theta)
+        if onp.ndim(x) != onp.ndim(theta) + 1 or onp.shape(x)[-1] != self.sizes[0]:
+            raise ValueError(f"x must have shape {('T',) * (onp.ndim(theta) - 1) + ('K', self.sizes[0])} for theta "
+                             f"of shape {onp.shape(theta)}, got shape {onp.shape(x)}")
         act = ACTIVATIONS[self.activation]
         h = x
         for i, (W, b) in enumerate(self.layers(theta)):
@@ -69,6 +83,8 @@ class MLP:
 
     def loss(self, theta, data):
         """L(θ; x, y) = (1/N) Σ_j (M(x_j; θ) − y_j)², the mean over all N entries of y."""
+        if not is_pair(data):
+            raise ValueError(f"data must be an (x, y) pair of arrays, got {type(data).__name__}")
         x, y = data
         prediction = self.apply(theta, x)
         check_targets(prediction, y)

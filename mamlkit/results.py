@@ -56,10 +56,13 @@ def load_sinusoid(path=None):
 def dumps(data, **options):
     """``json.dumps(data, **options)`` with every inf or nan written as null, so that any JSON reader accepts the
     results files and weight info: a diverged fine-tuning's mean is inf, and its interval nan (inf − inf).
-    ``load_sinusoid`` and ``zoo.other_draws`` read null back as inf."""
+    ``load_sinusoid`` and ``zoo.other_draws`` read null back as inf. numpy numbers and arrays are written as the
+    plain numbers and lists they hold."""
     def finite(value):
         if isinstance(value, dict):
             return {key: finite(v) for key, v in value.items()}
+        if isinstance(value, (onp.ndarray, onp.generic)):
+            return finite(value.tolist())
         if isinstance(value, (list, tuple)):
             return [finite(v) for v in value]
         return None if isinstance(value, float) and not math.isfinite(value) else value

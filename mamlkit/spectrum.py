@@ -14,7 +14,7 @@ contraction, exactly when 0 < λ_min and α < 2/λ_max.
 import numpy as onp
 from scipy.sparse.linalg import LinearOperator, eigsh
 
-from .checks import check_data, check_rate, check_steps, check_theta
+from .checks import check_data, check_nonnegative, check_rate, check_seed, check_steps, check_theta
 from .inner import hvp, inner_path
 
 WHICH = {"LA": "largest", "SA": "smallest", "LM": "largest in magnitude"}
@@ -43,7 +43,8 @@ def extreme_eigenvalues(loss, theta, data, k=6, which="LA", tol=1e-10, seed=0):
         raise ValueError(f"k must be below the number of parameters {theta.size}, got {k}; use hessian + eigvalsh")
     if which not in WHICH:
         raise ValueError(f"which must be one of {sorted(WHICH)}, got {which!r}")
-    start = onp.random.default_rng(seed).standard_normal(theta.size)
+    tol = check_nonnegative(tol, "tol")
+    start = onp.random.default_rng(check_seed(seed)).standard_normal(theta.size)
     values = eigsh(hessian_operator(loss, theta, data), k=k, which=which, tol=tol, v0=start,
                    return_eigenvectors=False)
     return onp.sort(values)
@@ -63,10 +64,19 @@ def sharpness_along_path(loss, theta, data, lr, steps):
                       for phi, probe in zip(path, probes)])
 
 
+def check_spectrum(lam_min, lam_max):
+    """The two ends of a spectrum: finite real numbers with lam_min ≤ lam_max."""
+    lam_min, lam_max = check_rate(lam_min, "lam_min"), check_rate(lam_max, "lam_max")
+    if lam_min > lam_max:
+        raise ValueError(f"lam_min must not exceed lam_max, got {lam_min} > {lam_max}")
+    return lam_min, lam_max
+
+
 def step_norm(lam_min, lam_max, lr):
     """‖I − αH‖₂ = max(|1 − αλ_min|, |1 − αλ_max|) from the two ends of H's spectrum (α may be an array)."""
-    lr = onp.asarray(lr, dtype=float)
-    if not onp.all(onp.isfinite(lr)):
+    lam_min, lam_max = check_spectrum(lam_min, lam_max)
+    lr = onp.asarray(lr)
+    if lr.dtype.kind not in "fiu" or not onp.all(onp.isfinite(lr)):
         raise ValueError(f"lr must be finite real numbers, got {lr!r}")
     return onp.maximum(onp.abs(1.0 - lr * lam_min), onp.abs(1.0 - lr * lam_max))
 
@@ -74,7 +84,5 @@ def step_norm(lam_min, lam_max, lr):
 def contraction_limit(lam_min, lam_max):
     """The largest α̅ with ‖I − αH‖ < 1 for all 0 < α < α̅: 2/λ_max if λ_min > 0, else 0 (never a contraction,
     since a direction with λ ≤ 0 has |1 − αλ| ≥ 1 for every α > 0)."""
-    lam_min, lam_max = check_rate(lam_min, "lam_min"), check_rate(lam_max, "lam_max")
-    if lam_min > lam_max:
-        raise ValueError(f"lam_min must not exceed lam_max, got {lam_min} > {lam_max}")
+    lam_min, lam_max = check_spectrum(lam_min, lam_max)
     return 2.0 / lam_max if lam_min > 0 else 0.0

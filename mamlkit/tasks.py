@@ -14,7 +14,7 @@ from collections import namedtuple
 import autograd.numpy as np
 import numpy as onp
 
-from .checks import check_steps
+from .checks import check_interval, check_positive, check_rate, check_rng, check_seed, check_steps, is_pair
 
 Task = namedtuple("Task", ["train", "test"])
 Task.__doc__ = "A task: ``train`` is the support set the inner loop adapts on, ``test`` the query set it is scored on."
@@ -31,7 +31,7 @@ def joint_data(task):
     train, test = task
     if train is test:
         return train
-    if isinstance(train, tuple) and len(train) == 2 and isinstance(test, tuple) and len(test) == 2:
+    if is_pair(train) and is_pair(test):
         return tuple(onp.concatenate([a, b], axis=0) for a, b in zip(train, test))
     return train
 
@@ -44,7 +44,8 @@ class Sinusoid:
     """y = A·sin(x − φ) with A ~ U[amplitude], φ ~ U[phase], x ~ U[x_range]; data are (x, y) of shape (K, 1)."""
 
     def __init__(self, amplitude=(0.1, 5.0), phase=(0.0, onp.pi), x_range=(-5.0, 5.0)):
-        self.amplitude, self.phase, self.x_range = amplitude, phase, x_range
+        self.amplitude, self.phase = check_interval(amplitude, "amplitude"), check_interval(phase, "phase")
+        self.x_range = check_interval(x_range, "x_range")
 
     @property
     def zero_error_bound(self):
@@ -59,12 +60,12 @@ class Sinusoid:
 
     def sample_params(self, rng):
         """(A, φ) drawn uniformly from the family's ranges."""
-        return rng.uniform(*self.amplitude), rng.uniform(*self.phase)
+        return check_rng(rng).uniform(*self.amplitude), rng.uniform(*self.phase)
 
     def sample_points(self, rng, amplitude, phase, k):
         """k points x ~ U[x_range] of the task (A, φ), as (x, y) arrays of shape (k, 1)."""
         k = check_steps(k, "k", minimum=1)
-        x = rng.uniform(*self.x_range, size=(k, 1))
+        x = check_rng(rng).uniform(*self.x_range, size=(k, 1))
         return x, self.curve(x, amplitude, phase)
 
     def task(self, rng, amplitude, phase, k_support=10, k_query=10):
@@ -88,7 +89,7 @@ class Sinusoid:
 
     def heldout(self, n_tasks=600, k_support=5, k_query=100, seed=1):
         """A fixed set of evaluation tasks (seeded, so every method is scored on the same ones)."""
-        return self.sample_batch(onp.random.default_rng(seed), n_tasks, k_support, k_query)
+        return self.sample_batch(onp.random.default_rng(check_seed(seed)), n_tasks, k_support, k_query)
 
     def reference_heldout(self, n_tasks=600, k=5, seed=1):
         """The MAML paper's own test tasks, value for value (``heldout`` draws other tasks from the same family).
@@ -98,7 +99,7 @@ class Sinusoid:
         ``RandomState`` still produces that stream, so the same seed gives the same tasks.
         """
         n_tasks, k = check_steps(n_tasks, "n_tasks", minimum=1), check_steps(k, "k", minimum=1)
-        rng = onp.random.RandomState(seed)
+        rng = onp.random.RandomState(check_seed(seed))
         heldout = []
         for _ in range(n_tasks):
             x, y = self.sample_points(rng, *self.sample_params(rng), 2 * k)
@@ -110,11 +111,21 @@ class Sinusoid:
 # Two-parameter toy problems for the loss-landscape figures
 
 
+def two_parameters(theta):
+    """The toy losses take θ = (a, b) of shape (2,), or a stack of points of shape (2, ...): anything else is an
+    error here, not a silently ignored third entry or a broadcast."""
+    if onp.ndim(theta) == 0 or onp.shape(theta)[0] != 2:
+        raise ValueError(f"theta must hold the 2 parameters, shape (2,) or (2, ...) for a grid, got shape "
+                         f"{onp.shape(theta)}")
+    return theta
+
+
 def softplus_line_loss(theta, data):
     """L(θ; x, y) = ½ Σ_j (softplus(a·x_j + b) − y_j)² with θ = (a, b).
 
     θ may also be a stack of points of shape (2, ...) (a contour grid): the loss is then one value per point.
     """
+    theta = two_parameters(theta)
     x, y = data
     pred = np.logaddexp(0.0, np.expand_dims(theta[0], -1) * x + np.expand_dims(theta[1], -1))
     return 0.5 * np.sum((pred - y) ** 2, axis=-1)
@@ -129,8 +140,9 @@ class SoftplusLine:
     loss = staticmethod(softplus_line_loss)
 
     def __init__(self, a, b, n=10, x_range=(-3.0, 3.0), seed=0):
-        self.true_theta = onp.array([a, b], dtype=float)
-        x = onp.random.default_rng(seed).uniform(*x_range, size=n)
+        self.true_theta = onp.array([check_rate(a, "a"), check_rate(b, "b")])
+        n = check_steps(n, "n", minimum=1)
+        x = onp.random.default_rng(check_seed(seed)).uniform(*check_interval(x_range, "x_range"), size=n)
         self.data = (x, onp.logaddexp(0.0, a * x + b))
         self.task = Task(self.data, self.data)
 
@@ -141,7 +153,7 @@ def quadratic_loss(theta, data):
     θ may also be a stack of points of shape (2, ...): one value per point.
     """
     C, g = data
-    r = theta - 0.5
+    r = two_parameters(theta) - 0.5
     return 0.5 * np.einsum("i...,ij,j...->...", r, C, r) + np.tensordot(g, theta, axes=1)
 
 
@@ -151,8 +163,11 @@ class Quadratic:
     loss = staticmethod(quadratic_loss)
 
     def __init__(self, a=0.5, b=-0.1, c=0.0, g=(0.1, -0.1)):
-        self.C = onp.array([[a, b], [b, c]], dtype=float)
-        self.g = onp.array(g, dtype=float)
+        a, b, c = check_rate(a, "a"), check_rate(b, "b"), check_rate(c, "c")
+        self.C = onp.array([[a, b], [b, c]])
+        self.g = onp.asarray(g, dtype=float)
+        if self.g.shape != (2,) or not onp.all(onp.isfinite(self.g)):
+            raise ValueError(f"g must be 2 finite numbers, got {g!r}")
         self.data = (self.C, self.g)
         self.task = Task(self.data, self.data)
 
@@ -163,6 +178,7 @@ def bumps_loss(theta, data):
     θ may also be a stack of points of shape (2, ...): one value per point.
     """
     centres, factors, sharpness = data
+    theta = two_parameters(theta)
     # All bumps at once along a trailing axis: a few array operations instead of a Python loop over bumps,
     # which makes autograd's gradients about 5× faster (the iMAML widget runs dozens of them per redraw).
     points = np.expand_dims(theta, -1)  # (2, ..., 1)
@@ -181,5 +197,5 @@ class Bumps:
         factors = onp.array(factors, dtype=float)
         if centres.shape != (len(factors), 2):
             raise ValueError(f"centres must have shape ({len(factors)}, 2) to match factors, got {centres.shape}")
-        self.data = (centres, factors, float(sharpness))
+        self.data = (centres, factors, check_positive(sharpness, "sharpness"))
         self.task = Task(self.data, self.data)

@@ -120,7 +120,10 @@ def predicted_updates(avg_grad, avg_grad_inner, lr, k):
     """The expected updates to O(α²) for k minibatches (see the module docstring), as a dict of vectors."""
     lr = check_rate(lr)
     k = check_steps(k, "k", minimum=1)
-    avg_grad, avg_grad_inner = onp.asarray(avg_grad, dtype=float), onp.asarray(avg_grad_inner, dtype=float)
+    avg_grad, avg_grad_inner = check_theta(avg_grad, "avg_grad"), check_theta(avg_grad_inner, "avg_grad_inner")
+    if avg_grad.shape != avg_grad_inner.shape:
+        raise ValueError(f"avg_grad and avg_grad_inner must have the same shape, got {avg_grad.shape} and "
+                         f"{avg_grad_inner.shape}")
     return {
         "maml": avg_grad - 2 * (k - 1) * lr * avg_grad_inner,
         "fomaml": avg_grad - (k - 1) * lr * avg_grad_inner,

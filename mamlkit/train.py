@@ -6,7 +6,7 @@ import numpy as onp
 from autograd.misc.optimizers import adam, sgd
 from tqdm.auto import tqdm
 
-from .checks import check_positive, check_steps, check_theta
+from .checks import check_positive, check_seed, check_steps, check_theta
 from .meta import check_hyper, meta_value_and_gradient
 
 OPTIMIZERS = ("adam", "sgd")
@@ -54,7 +54,7 @@ def meta_train(method, loss, theta, sample_tasks, iterations, meta_batch, meta_l
     meta_lr = check_positive(meta_lr, "meta_lr")
     if optimizer not in OPTIMIZERS:
         raise ValueError(f"optimizer must be one of {list(OPTIMIZERS)}, got {optimizer!r}")
-    rng = onp.random.default_rng(seed)
+    rng = onp.random.default_rng(check_seed(seed))
     history = History()
     start = time.perf_counter()
     bar = tqdm(total=iterations, desc=f"meta-training {method}", disable=not progress, leave=True)

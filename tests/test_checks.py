@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 import mamlkit as mk
-from mamlkit import Task, evaluate, landscape, models, tasks
+from mamlkit import Task, evaluate, exercises, landscape, models, spectrum, taylor, tasks, zoo
 from mamlkit.gauss_newton import gauss_newton_meta_grad
 from mamlkit.spectrum import step_norm
 
@@ -279,3 +279,199 @@ def test_bad_lr_for_grid_inner_path_and_step_norm():
         step_norm(-1.0, 3.0, np.array([0.1, np.nan]))
     first = next(landscape.grid_inner_path(tasks.softplus_line_loss, landscape.grid(n=4), LINE_A, 0.04, 0))
     np.testing.assert_array_equal(first, landscape.grid(n=4))
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Found by an audit of every public function with bad input (each of these once passed silently or raised
+# something other than a ValueError naming the argument)
+
+MLP_THETA = MLP.init(np.random.default_rng(1))
+
+
+@pytest.mark.parametrize("theta", [np.append(MLP_THETA, 0.0), MLP_THETA[:-1]], ids=["one too many", "one too few"])
+@pytest.mark.parametrize("call", [
+    lambda t: mk.meta_gradient("maml", MLP.loss, t, SINE, lr=0.01, steps=1),
+    lambda t: mk.meta_value_and_gradient("pretrain", MLP.loss, t, SINE),
+    lambda t: mk.meta_train("fomaml", MLP.loss, t, lambda rng, n: SINE, 2, 2, 0.01, progress=False, lr=0.01, steps=1),
+    lambda t: evaluate.adaptation_curve(MLP.loss, t, SINE, 0.01, 2),
+    lambda t: mk.maml_grad(MLP.loss, t, SINE[0], 0.01, 1),
+], ids=["meta_gradient", "meta_value_and_gradient", "meta_train", "adaptation_curve", "maml_grad"])
+def test_an_mlp_theta_of_the_wrong_length_is_refused_on_both_paths(call, theta):
+    """The vectorised path (an MLP's own loss) checks θ's length as the per-task path does; it once returned a
+    gradient of the wrong length."""
+    with pytest.raises(ValueError, match=f"theta must have {MLP.size} entries"):
+        call(theta)
+
+
+@pytest.mark.parametrize("x, shape", [(np.ones((5, 2)), "(5, 2)"), (np.ones(5), "(5,)"), (np.ones((2, 5, 1)), "(2, 5, 1)")])
+def test_mlp_inputs_of_the_wrong_shape_are_refused(x, shape):
+    with pytest.raises(ValueError, match=rf"x must have shape \('K', 1\) for theta of shape \({MLP.size},\), got shape "
+                                         + shape.replace("(", r"\(").replace(")", r"\)")):
+        MLP.loss(MLP_THETA, (x, np.ones((len(x), 1))))
+
+
+@pytest.mark.parametrize("data", [None, SINE[0].train[0], SINE[0].train + (1.0,)])
+def test_mlp_data_that_is_not_a_pair_is_refused(data):
+    with pytest.raises(ValueError, match="data must be an \\(x, y\\) pair of arrays"):
+        MLP.loss(MLP_THETA, data)
+
+
+def test_a_task_passed_where_one_data_set_is_expected_is_refused():
+    """reptile_grad takes data or a Task: (train, test) as a plain pair once trained on train as x and test as y."""
+    task = SINE[0]
+    with pytest.raises(ValueError, match="data must be one \\(x, y\\) pair of arrays, got a pair of \\(x, y\\) pairs"):
+        mk.reptile_grad(MLP.loss, MLP_THETA, (task.train, task.test), 0.01, 2)
+
+
+@pytest.mark.parametrize("part", ["train", "test"])
+def test_an_empty_data_set_is_refused(part):
+    """An empty query set once gave a zero meta-gradient (and a nan loss) instead of an error."""
+    x, y = SINE[0].train
+    sets = {"train": SINE[0].train, "test": SINE[0].test, part: (x[:0], y[:0])}
+    task = Task(sets["train"], sets["test"])
+    for call in (lambda: mk.maml_grad(MLP.loss, MLP_THETA, task, 0.01, 1),
+                 lambda: mk.meta_gradient("fomaml", MLP.loss, MLP_THETA, [task, task], lr=0.01, steps=1),
+                 lambda: evaluate.adaptation_curve(MLP.loss, MLP_THETA, [task], 0.01, 1)):
+        with pytest.raises(ValueError, match=f"task.{part} must hold at least one point"):
+            call()
+
+
+def test_data_sets_given_as_lists_are_used_like_tuples():
+    """joint_data once kept only the support set of Task([x, y], [xq, yq]); pretrain and Reptile use both sets."""
+    task = SINE[0]
+    as_lists = Task(list(task.train), list(task.test))
+    for method, hyper in [("pretrain", {}), ("reptile", {"lr": 0.01, "steps": 2})]:
+        np.testing.assert_allclose(mk.meta_gradient(method, MLP.loss, MLP_THETA, [as_lists], **hyper),
+                                   mk.meta_gradient(method, MLP.loss, MLP_THETA, [task], **hyper), rtol=1e-12)
+    np.testing.assert_allclose(mk.pretrain_grad(MLP.loss, MLP_THETA, as_lists),
+                               mk.pretrain_grad(MLP.loss, MLP_THETA, task), rtol=1e-12)
+
+
+@pytest.mark.parametrize("loss, data", [(tasks.softplus_line_loss, LINE_A), (tasks.quadratic_loss, tasks.Quadratic().data),
+                                        (tasks.bumps_loss, tasks.Bumps([[0, 0], [1, 1], [0.5, 0.5], [0.2, 0.8]]).data)])
+@pytest.mark.parametrize("theta", [np.array([0.2, 0.1, 5.0]), np.array([0.2]), np.ones((3, 4, 4))])
+def test_toy_losses_take_exactly_two_parameters(loss, data, theta):
+    """A third entry was once ignored (its gradient 0) and one entry broadcast."""
+    with pytest.raises(ValueError, match="theta must hold the 2 parameters"):
+        loss(theta, data)
+    if theta.ndim == 1:
+        with pytest.raises(ValueError, match="theta must hold the 2 parameters"):
+            mk.maml_grad(loss, theta, Task(data, data), 0.01, 1)
+
+
+@pytest.mark.parametrize("b, message", [(np.array([np.inf, 1.0]), "b must be finite"),
+                                        (np.array([np.nan, 1.0]), "b must be finite"),
+                                        (np.ones((2, 2)), "b must be a non-empty 1-D vector")])
+def test_conjugate_gradient_refuses_a_bad_right_hand_side(b, message):
+    with pytest.raises(ValueError, match=message):
+        mk.conjugate_gradient(lambda v: 2.0 * v, b, 3)
+
+
+@pytest.mark.parametrize("tol", [-1e-3, np.nan, np.inf, "a"])
+def test_conjugate_gradient_refuses_a_bad_tolerance(tol):
+    with pytest.raises(ValueError, match="tol must be a finite number >= 0"):
+        mk.conjugate_gradient(lambda v: 2.0 * v, np.ones(2), 3, tol=tol)
+
+
+@pytest.mark.parametrize("value, message", [([], "tasks must hold at least one Task"),
+                                            (None, "tasks must be a list \\(or iterable\\) of Task")])
+def test_no_tasks_is_refused(value, message):
+    for call in (lambda: evaluate.adaptation_curve(MLP.loss, MLP_THETA, value, 0.01, 1),
+                 lambda: mk.meta_value_and_gradient("maml", MLP.loss, MLP_THETA, value, lr=0.01, steps=1)):
+        with pytest.raises(ValueError, match=message):
+            call()
+
+
+@pytest.mark.parametrize("call", [lambda: MLP.init(0), lambda: tasks.Sinusoid().sample(0),
+                                  lambda: tasks.Sinusoid().task(1, 1.0, 0.5)])
+def test_a_seed_where_a_generator_is_expected_is_refused(call):
+    with pytest.raises(ValueError, match="rng must be a numpy random generator"):
+        call()
+
+
+def test_other_draws_of_a_model_that_has_none_is_refused():
+    with pytest.raises(ValueError, match="the fomaml model has no other draws"):
+        zoo.other_draws(zoo.load("fomaml")[2])
+
+
+@pytest.mark.parametrize("kwargs, message", [({"n": 2.5}, "n must be a whole number >= 2"),
+                                             ({"n": 1}, "n must be a whole number >= 2"),
+                                             ({"n": True}, "n must be a whole number >= 2"),
+                                             ({"extent": (0, 1, 0)}, "extent must be 4 finite numbers"),
+                                             ({"extent": (0, 1, 0, np.nan)}, "extent must be 4 finite numbers")])
+def test_bad_grids(kwargs, message):
+    with pytest.raises(ValueError, match=message):
+        landscape.grid(**kwargs)
+
+
+@pytest.mark.parametrize("args, message", [((np.nan, 2.0, 0.1), "lam_min must be a finite"),
+                                           ((3.0, 2.0, 0.1), "lam_min must not exceed lam_max"),
+                                           ((1.0, 2.0, "0.1"), "lr must be finite real numbers")])
+def test_step_norm_checks_like_contraction_limit(args, message):
+    with pytest.raises(ValueError, match=message):
+        step_norm(*args)
+
+
+def test_grid_meta_loss_of_no_tasks_is_refused():
+    """With no tasks the other arguments were never checked and the total came out as 0."""
+    with pytest.raises(ValueError, match="tasks must hold at least one Task"):
+        landscape.grid_meta_loss(tasks.softplus_line_loss, [], landscape.grid(n=4), np.nan, -1)
+
+
+@pytest.mark.parametrize("sizes", [(1, np.inf, 1), (1, None, 1), 5, (1, "a", 1), (1, np.nan, 1), (1, True, 1), (1,),
+                                   (1, 0, 1), (1, 2.5, 1)])
+def test_bad_mlp_sizes(sizes):
+    with pytest.raises(ValueError, match="sizes must be at least two positive whole numbers"):
+        models.MLP(sizes)
+
+
+@pytest.mark.parametrize("tolerance", ["rtol", "atol"])
+@pytest.mark.parametrize("value", [np.inf, -1.0, "a"])
+def test_exercise_tolerances_are_checked(tolerance, value):
+    """An infinite atol once called a wrong answer correct."""
+    with pytest.raises(ValueError, match=f"{tolerance} must be a finite number >= 0"):
+        exercises.check("q", 1.0, 2.0, **{tolerance: value})
+
+
+@pytest.mark.parametrize("call, message", [
+    (lambda: evaluate.mean_ci95([]), "values must hold at least one number"),
+    (lambda: evaluate.mean_ci95(3.0), "values must hold at least one number"),
+    (lambda: evaluate.runaway([1.0, 2.0], 1.0), "curves must be numbers of shape \\(n_tasks, steps \\+ 1\\)"),
+    (lambda: evaluate.spikes(np.ones((2, 3)), np.nan), "limit must be a finite real number"),
+    (lambda: evaluate.runaway(np.ones((2, 3)), "1"), "limit must be a finite real number"),
+    (lambda: taylor.predicted_updates(np.ones(3), np.ones(1), 0.1, 2), "avg_grad and avg_grad_inner must have the same"),
+    (lambda: taylor.predicted_updates(np.ones(2), np.array([np.nan, 1.0]), 0.1, 2), "avg_grad_inner must be finite"),
+    (lambda: zoo.save("x", MLP, MLP_THETA[:-1], {}, "/nonexistent"), f"theta must have {MLP.size} entries"),
+    (lambda: zoo.save("x", MLP, np.append(MLP_THETA[:-1], np.nan), {}, "/nonexistent"), "theta must be finite"),
+    (lambda: zoo.load("maml", directory="/nonexistent"), "directory must be a folder of saved models"),
+])
+def test_bad_input_to_the_helpers(call, message):
+    with pytest.raises(ValueError, match=message):
+        call()
+
+
+def test_numpy_numbers_in_a_weight_files_info_are_stored_as_plain_numbers(tmp_path):
+    info = {"iterations": np.int64(3), "score": np.float32(0.5), "curve": np.array([1.0, np.inf])}
+    mk.zoo.save("x", MLP, MLP_THETA, info, tmp_path)
+    assert zoo.load("x", directory=tmp_path)[2] == {"iterations": 3, "score": 0.5, "curve": [1.0, None]}
+
+
+@pytest.mark.parametrize("call, message", [
+    (lambda: tasks.Sinusoid(amplitude=5.0), "amplitude must be two finite numbers"),
+    (lambda: tasks.Sinusoid(phase=(0.0, np.nan)), "phase must be two finite numbers"),
+    (lambda: tasks.Sinusoid(x_range=(-5.0, 0.0, 5.0)), "x_range must be two finite numbers"),
+    (lambda: tasks.Sinusoid(x_range=(5.0, -5.0)), "low <= high"),
+    (lambda: tasks.SoftplusLine(1.0, 0.5, n=2.5), "n must be a whole number >= 1"),
+    (lambda: tasks.SoftplusLine(np.nan, 0.5), "a must be a finite real number"),
+    (lambda: tasks.Quadratic(a=np.nan), "a must be a finite real number"),
+    (lambda: tasks.Quadratic(g=(0.1, 0.2, 0.3)), "g must be 2 finite numbers"),
+    (lambda: tasks.Bumps([[0, 0], [1, 1], [0.5, 0.5], [0.2, 0.8]], sharpness=np.nan), "sharpness must be a finite number > 0"),
+    (lambda: tasks.Sinusoid().heldout(2, seed=2.5), "seed must be a whole number >= 0"),
+    (lambda: tasks.Sinusoid().reference_heldout(2, seed=-1), "seed must be a whole number >= 0"),
+    (lambda: mk.meta_train("fomaml", MLP.loss, MLP_THETA, lambda rng, n: SINE, 2, 2, 0.01, seed="a", progress=False,
+                           lr=0.01, steps=1), "seed must be a whole number >= 0"),
+    (lambda: spectrum.extreme_eigenvalues(MLP.loss, MLP_THETA, SINE[0].train, 1, "LA", "a"), "tol must be a finite number >= 0"),
+])
+def test_bad_constructor_and_seed_arguments(call, message):
+    with pytest.raises(ValueError, match=message):
+        call()

@@ -121,11 +121,17 @@ def check_interval(interval, name):
 
 
 def check_task(task, name="task"):
-    """A task must be a Task(train, test) (anything with .train and .test); both data sets are checked."""
+    """A task must be a Task(train, test) (anything with .train and .test); both data sets are checked, and two
+    (x, y) sets must hold points of the same shape (only their numbers of points may differ)."""
     if not (hasattr(task, "train") and hasattr(task, "test")):
         raise ValueError(f"{name} must be a Task(train, test), got {type(task).__name__}")
     check_data(task.train, f"{name}.train")
     check_data(task.test, f"{name}.test")
+    if all(is_pair(part) and all(hasattr(v, "shape") for v in part) for part in task):
+        shapes = [tuple(onp.shape(v)[1:] for v in part) for part in task]
+        if shapes[0] != shapes[1]:
+            raise ValueError(f"{name}.train and {name}.test must hold points of the same shape, got x and y shapes "
+                             f"(K, …) of {shapes[0]} and {shapes[1]}")
     return task
 
 

@@ -226,7 +226,7 @@ def test_targets_without_the_output_axis(name):
 
 def test_targets_without_the_output_axis_in_a_task():
     a = good_arguments()
-    task = Task(FLAT_TARGETS, SINE[0].test)
+    task = Task(FLAT_TARGETS, FLAT_TARGETS)  # both sets alike: a task whose two sets differ is refused before the model
     for call in (lambda: mk.maml_grad(MLP.loss, a.mlp_theta, task, 0.01, 1),
                  lambda: mk.meta_gradient("fomaml", MLP.loss, a.mlp_theta, [task, task], lr=0.01, steps=1),
                  lambda: gauss_newton_meta_grad(MLP, a.mlp_theta, task, 0.01, 1)):
@@ -475,3 +475,12 @@ def test_numpy_numbers_in_a_weight_files_info_are_stored_as_plain_numbers(tmp_pa
 def test_bad_constructor_and_seed_arguments(call, message):
     with pytest.raises(ValueError, match=message):
         call()
+
+
+def test_a_task_whose_sets_hold_points_of_different_shapes_is_refused():
+    """Pretraining concatenates the two sets; numpy once raised its own error about concatenation axes."""
+    x, y = SINE[0].test
+    task = Task(SINE[0].train, (np.hstack([x, x]), y))
+    for call in (lambda: mk.pretrain_grad(MLP.loss, MLP_THETA, task), lambda: mk.maml_grad(MLP.loss, MLP_THETA, task, 0.01, 1)):
+        with pytest.raises(ValueError, match="task.train and task.test must hold points of the same shape"):
+            call()

@@ -64,16 +64,21 @@ def is_pair(data):
     return isinstance(data, (tuple, list)) and len(data) == 2
 
 
+def is_array_pair(data):
+    """Whether ``data`` is a pair of arrays, such as an (x, y) data set."""
+    return is_pair(data) and all(hasattr(v, "shape") for v in data)
+
+
 def check_data(data, name="data"):
     """A data pair (x, y) must hold at least one point and as many targets as inputs (first axes agree).
 
     Data that is not a pair of arrays (a toy problem's constants, say) passes unchecked: the loss owns it. A pair of
     (x, y) pairs is refused: it is a task's two sets passed where one set is expected.
     """
-    if is_pair(data) and all(is_pair(part) and all(hasattr(v, "shape") for v in part) for part in data):
+    if is_pair(data) and all(is_array_pair(part) for part in data):
         raise ValueError(f"{name} must be one (x, y) pair of arrays, got a pair of (x, y) pairs "
                          "(for a task's support and query sets use Task(train, test))")
-    if is_pair(data) and all(hasattr(v, "shape") for v in data):
+    if is_array_pair(data):
         x, y = data
         if onp.ndim(x) >= 1 and onp.ndim(y) >= 1 and onp.shape(x)[0] != onp.shape(y)[0]:
             raise ValueError(
@@ -127,7 +132,7 @@ def check_task(task, name="task"):
         raise ValueError(f"{name} must be a Task(train, test), got {type(task).__name__}")
     check_data(task.train, f"{name}.train")
     check_data(task.test, f"{name}.test")
-    if all(is_pair(part) and all(hasattr(v, "shape") for v in part) for part in task):
+    if all(is_array_pair(part) for part in task):
         shapes = [tuple(onp.shape(v)[1:] for v in part) for part in task]
         if shapes[0] != shapes[1]:
             raise ValueError(f"{name}.train and {name}.test must hold points of the same shape, got x and y shapes "

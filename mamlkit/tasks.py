@@ -14,7 +14,16 @@ from collections import namedtuple
 import autograd.numpy as np
 import numpy as onp
 
-from .checks import check_interval, check_positive, check_rate, check_rng, check_seed, check_steps, is_pair
+from .checks import (
+    check_interval,
+    check_positive,
+    check_rate,
+    check_rng,
+    check_seed,
+    check_steps,
+    check_theta,
+    is_pair,
+)
 
 Task = namedtuple("Task", ["train", "test"])
 Task.__doc__ = "A task: ``train`` is the support set the inner loop adapts on, ``test`` the query set it is scored on."
@@ -165,8 +174,8 @@ class Quadratic:
     def __init__(self, a=0.5, b=-0.1, c=0.0, g=(0.1, -0.1)):
         a, b, c = check_rate(a, "a"), check_rate(b, "b"), check_rate(c, "c")
         self.C = onp.array([[a, b], [b, c]])
-        self.g = onp.asarray(g, dtype=float)
-        if self.g.shape != (2,) or not onp.all(onp.isfinite(self.g)):
+        self.g = check_theta(g, "g")  # a finite vector of floats, then of the right length
+        if self.g.shape != (2,):
             raise ValueError(f"g must be 2 finite numbers, got {g!r}")
         self.data = (self.C, self.g)
         self.task = Task(self.data, self.data)

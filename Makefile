@@ -7,6 +7,13 @@ PORT   ?= 8888
 # Jupyter refuses to run as root unless told; containers and CI machines often are root.
 ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root,)
 STAMP  := $(VENV)/.installed-stamp
+# glibc keeps freed heap memory for reuse instead of returning it to the kernel after every array: the
+# meta-gradients allocate and free arrays of a few hundred kB thousands of times a second, and fresh
+# pages made them about 1.5-2x slower (benchmarks/results/meta_gradient.md measures both). Jupyter's
+# kernels and the tests inherit these variables.
+export MALLOC_TRIM_THRESHOLD_ := 134217728
+export MALLOC_TOP_PAD_        := 67108864
+export MALLOC_MMAP_THRESHOLD_ := 16777216
 FIRST  := 00_few_shot_sinusoids.ipynb
 
 .PHONY: setup lab test browser-deps clean

@@ -1,64 +1,72 @@
-"""The inner loop: task adaptation U^k(θ), and the curvature that differentiating through it brings in.
+"""The inner loop, written once, and the curvature that differentiating through it brings in.
 
-Notation (as in the notebooks): a loss is ``L(θ; D)``; one inner step is
+One inner step on a data set D, plain (λ = 0) or proximal (iMAML, λ > 0):
 
-    U(θ) = θ − α ∇_θ L(θ; D),
+    φ⁰ = θ,   φⁱ = φⁱ⁻¹ − α (∇L(φⁱ⁻¹; D) + λ (φⁱ⁻¹ − θ)),   U^k(θ) = φᵏ.
 
-and k steps are the path φ⁰ = θ, φⁱ = φⁱ⁻¹ − α ∇L(φⁱ⁻¹; D), U^k(θ) = φᵏ. Its Jacobian is the ordered product
+For λ = 0 its Jacobian is dU^k/dθ = (I − α H(φᵏ⁻¹)) ··· (I − α H(φ⁰)), H = ∇²L(·; D).
 
-    dU^k/dθ = (I − α H(φᵏ⁻¹)) ··· (I − α H(φ¹)) (I − α H(φ⁰)),   H = ∇²L(·; D).
+``inner_loop`` differentiates the sum of the loss's values (``autograd.elementwise_grad``), so one
+loop runs a θ (d,), a stack of per-task θ's (T, d) with stacked data, or a grid of points (2, n, n).
 """
 import autograd
 import autograd.numpy as np
 
-from .checks import check_data, check_rate, check_steps, check_theta, scalar_loss
+from .checks import (check_data, finite_number, finite_vector, positive_number, scalar_loss,
+                     whole_number)
 
 
-def _inner_path(loss, theta, data, lr, steps):
-    """[φ⁰, …, φᵏ] without input checks; traceable by autograd (no in-place updates)."""
-    grad = autograd.grad(scalar_loss(loss))
-    path = [theta]
+def inner_loop(loss, theta, data, lr, steps, lam=0.0, path=False):
+    """φᵏ after k = ``steps`` steps φ ← φ − α (∇L(φ; data) + λ (φ − θ)); [φ⁰, …, φᵏ] if ``path``.
+
+    Unchecked and traceable by autograd: the core that every adapting function of mamlkit calls.
+    """
+    grad = autograd.elementwise_grad(loss)
+    phi, phis = theta, [theta]
     for _ in range(steps):
-        path.append(path[-1] - lr * grad(path[-1], data))
-    return path
+        step = grad(phi, data) + lam * (phi - theta) if lam else grad(phi, data)
+        phi = phi - lr * step
+        if path:  # else only the last φ is kept: memory does not grow with the steps
+            phis.append(phi)
+    return phis if path else phi
 
 
 def inner_path(loss, theta, data, lr, steps=1):
-    """The whole inner trajectory [φ⁰ = θ, φ¹, …, φᵏ] with φⁱ = φⁱ⁻¹ − α ∇L(φⁱ⁻¹; data)."""
-    return _inner_path(loss, check_theta(theta), check_data(data), check_rate(lr), check_steps(steps))
+    """[φ⁰ = θ, φ¹, …, φᵏ] with φⁱ = φⁱ⁻¹ − α ∇L(φⁱ⁻¹; data)."""
+    return inner_loop(scalar_loss(loss), finite_vector(theta), check_data(data), finite_number(lr),
+                      whole_number(steps), path=True)
 
 
 def adapt(loss, theta, data, lr, steps=1):
-    """U^k(θ) = φᵏ: ``steps`` plain gradient steps φⁱ = φⁱ⁻¹ − α ∇L(φⁱ⁻¹; data) from φ⁰ = θ.
-
-    Differentiable by autograd in θ (this is what MAML differentiates). ``steps=0`` returns θ.
-    """
+    """U^k(θ) = φᵏ, k plain gradient steps from θ; differentiable in θ."""
     return inner_path(loss, theta, data, lr, steps)[-1]
 
 
+def proximal_adapt(loss, theta, data, lr, steps, lam):
+    """φ* ≈ argmin_φ L(φ; D) + λ/2 ‖φ − θ‖², by k steps φ ← φ − α (∇L(φ) + λ (φ − θ)) from θ.
+
+    Near a minimum with Hessian H this converges when λ + λ_min(H) > 0 and α < 2 / (λ + λ_max(H)).
+    """
+    return inner_loop(scalar_loss(loss), finite_vector(theta), check_data(data), finite_number(lr),
+                      whole_number(steps), positive_number(lam, "lam"))
+
+
 def hessian(loss, theta, data):
-    """H = ∇²_θ L(θ; data), the exact d×d Hessian by reverse-over-reverse autodiff (``autograd.hessian``: one
-    reverse pass through the gradient per row, so about d gradient evaluations)."""
-    theta = check_theta(theta)
-    return autograd.hessian(scalar_loss(loss))(theta, check_data(data))
+    """H = ∇²_θ L(θ; data), the exact d×d matrix (reverse over reverse: about d gradients)."""
+    return autograd.hessian(scalar_loss(loss))(finite_vector(theta), check_data(data))
 
 
 def hvp(loss, theta, data, v):
-    """H v = ∇_θ (∇_θ L(θ; data) · v): a Hessian-vector product without forming H (about 4 loss evaluations)."""
-    theta = check_theta(theta)
-    v = check_theta(v, "v")
+    """H v = ∇_θ (∇_θ L(θ; data) · v), without forming H (about four loss evaluations)."""
+    theta, v = finite_vector(theta), finite_vector(v, "v")
     if v.shape != theta.shape:
         raise ValueError(f"v must have the shape of theta {theta.shape}, got {v.shape}")
     return autograd.hessian_tensor_product(scalar_loss(loss))(theta, check_data(data), v)
 
 
 def adaptation_jacobian(loss, theta, data, lr, steps=1):
-    """dU^k/dθ = ∏ᵢ (I − α H(φⁱ⁻¹)), the ordered product along the inner path (latest step on the left).
-
-    Built from exact Hessians at each point of the path, so it costs k Hessians: a teaching tool for small d.
-    """
-    path = inner_path(loss, theta, data, lr, steps)
-    eye = np.eye(path[0].size)
+    """dU^k/dθ = ∏ᵢ (I − α H(φⁱ⁻¹)), the latest step on the left: k Hessians, for small d."""
+    eye, path = np.eye(np.size(theta)), inner_path(loss, theta, data, lr, steps)
     jac = eye
     for phi in path[:-1]:
         jac = (eye - lr * hessian(loss, phi, data)) @ jac

@@ -1,239 +1,182 @@
 """Meta-gradients: how the shared initialisation θ should move so that adapting from it works well.
 
-For one task with support set D_tr and query set D_te, and U^k the k-step inner loop (see inner.py):
+For one task with support set D_tr, query set D_te and the k-step inner loop U^k (inner.py):
 
-* MAML      g = ∇_θ L(U^k(θ); D_te) = (dU^k/dθ)ᵀ ∇L(φᵏ; D_te)               exact, second order
-* FOMAML    g = ∇L(φᵏ; D_te)                                                 dU^k/dθ replaced by I
-* Reptile   g = θ − U^k(θ; D)   on all of the task's data D                  outer step θ ← θ − β g
-* iMAML     g = (I + H_tr(φ*)/λ)⁻¹ ∇L(φ*; D_te),  φ* ≈ argmin L(φ; D_tr) + λ/2 ‖φ − θ‖²
-            (optionally damped as the iMAML authors' code does: see ``imaml_grad``)
-* pretrain  g = ∇L(θ; D)          joint training on all tasks, no adaptation
+    pretrain  g = ∇L(θ; D)                           D = D_tr ∪ D_te: joint training
+    MAML      g = ∇_θ L(U^k(θ; D_tr); D_te) = (dU^k/dθ)ᵀ ∇L(φᵏ; D_te)
+    FOMAML    g = ∇L(φᵏ; D_te)                        dU^k/dθ replaced by I
+    Reptile   g = θ − U^k(θ; D)                       outer step θ ← θ − β g
+    iMAML     g = (I + H_tr(φ*)/λ)⁻¹ ∇L(φ*; D_te),    φ* ≈ argmin_φ L(φ; D_tr) + λ/2 ‖φ − θ‖²
 
-Each ``*_grad`` function is the readable reference for one task. ``meta_gradient`` averages a method over a
-batch of tasks; ``meta_value_and_gradient`` also returns the mean loss the method reports.
+The functions ``pretrain`` … ``imaml`` are these formulas and return (the loss the method
+reports, g); the ``*_grad`` functions check a user's arguments and return g. The formulas hold
+unchanged for a stack of T per-task copies of θ (T, d) with stacked data: a meta-batch at once.
 """
 import inspect
 
 import autograd
-import numpy as onp
+import autograd.numpy as np
 
-from . import batched
-from .checks import (
-    check_data,
-    check_nonnegative,
-    check_positive,
-    check_rate,
-    check_steps,
-    check_task,
-    check_tasks,
-    check_theta,
-    scalar_loss,
-)
-from .inner import _inner_path
-from .tasks import joint_data
+from .checks import (check_task, check_tasks, finite_number, finite_vector, positive_number,
+                     scalar_loss, whole_number)
+from .inner import inner_loop
+from .tasks import Task, can_stack, joint_data, stack
 
 
 class NotPositiveDefiniteError(ValueError):
-    """Conjugate gradient met a direction p with pᵀAp ≤ 0: the system matrix is not positive definite."""
+    """Conjugate gradient met a direction p with pᵀAp ≤ 0: the matrix is not positive definite."""
 
 
-# ----------------------------------------------------------------------------------------------------------
-# One task, value and gradient (unchecked, the work horses)
+def value_and_grad(f, x):
+    """(f(x), ∇ Σ f(x)): for a stack of θ's (T, d), row t is the gradient of the t-th value."""
+    vjp, value = autograd.make_vjp(f)(x)
+    return value, vjp(np.ones_like(value))
 
 
-def _pretrain(loss, theta, task):
-    return autograd.value_and_grad(scalar_loss(loss))(theta, joint_data(task))
-
-
-def _maml(loss, theta, task, lr, steps=1):
-    def query_loss_after_adaptation(t):
-        return scalar_loss(loss)(_inner_path(loss, t, task.train, lr, steps)[-1], task.test)
-
-    return autograd.value_and_grad(query_loss_after_adaptation)(theta)
-
-
-def _fomaml(loss, theta, task, lr, steps=1):
-    phi = _inner_path(loss, theta, task.train, lr, steps)[-1]
-    return autograd.value_and_grad(scalar_loss(loss))(phi, task.test)
-
-
-def _reptile(loss, theta, task, lr, steps):
+def pretrain(loss, theta, task):
     data = joint_data(task)
-    phi = _inner_path(loss, theta, data, lr, steps)[-1]
-    return scalar_loss(loss)(phi, data), theta - phi
+    return value_and_grad(lambda t: loss(t, data), theta)
 
 
-def _imaml(loss, theta, task, lr, steps, lam, cg_steps=5, cg_damping=0.0, lam_damping=0.0):
-    phi = _proximal_adapt(loss, theta, task.train, lr, steps, lam)
-    value, test_grad = autograd.value_and_grad(scalar_loss(loss))(phi, task.test)
-    hvp = autograd.hessian_tensor_product(scalar_loss(loss))
-
-    def system(v):  # ((1 + ρ) I + H_train(φ*)/(λ + λ_d)) v, one Hessian-vector product; ρ = λ_d = 0: I + H/λ
-        return (1.0 + cg_damping) * v + hvp(phi, task.train, v) / (lam + lam_damping)
-
-    return value, _conjugate_gradient(system, test_grad, cg_steps)
+def maml(loss, theta, task, lr, steps=1):
+    def query_loss_after_adapting(t):
+        return loss(inner_loop(loss, t, task.train, lr, steps), task.test)
+    return value_and_grad(query_loss_after_adapting, theta)
 
 
-# ----------------------------------------------------------------------------------------------------------
-# Public per-task meta-gradients
+def fomaml(loss, theta, task, lr, steps=1):
+    phi = inner_loop(loss, theta, task.train, lr, steps)
+    return value_and_grad(lambda p: loss(p, task.test), phi)
+
+
+def reptile(loss, theta, task, lr, steps):
+    data = joint_data(task)
+    phi = inner_loop(loss, theta, data, lr, steps)
+    return loss(phi, data), theta - phi
+
+
+def imaml(loss, theta, task, lr, steps, lam, cg_steps=5):
+    phi = inner_loop(loss, theta, task.train, lr, steps, lam)
+    value, test_grad = value_and_grad(lambda p: loss(p, task.test), phi)
+    # v ↦ H v, the vector-Jacobian product of φ ↦ ∇L(φ; D_tr) (H is symmetric), traced once at φ*
+    hvp, _ = autograd.make_vjp(autograd.elementwise_grad(loss))(phi, task.train)
+    return value, conjugate_gradient(lambda v: v + hvp(v) / lam, test_grad, cg_steps)
+
+
+def checked(method, loss, theta, task, **hyper):
+    """The gradient g of ``method`` on one task, the user's arguments checked first."""
+    theta, task, hyper = finite_vector(theta), check_task(task), check_hyper(method, hyper)
+    return METHODS[method](scalar_loss(loss), theta, task, **hyper)[1]
 
 
 def pretrain_grad(loss, theta, task):
-    """∇_θ L(θ; D) on all of the task's data D (support and query together): joint training."""
-    return _pretrain(loss, check_theta(theta), check_task(task))[1]
+    """∇_θ L(θ; D) on all of the task's data D, support and query together: joint training."""
+    return checked("pretrain", loss, theta, task)
 
 
 def maml_grad(loss, theta, task, lr, steps=1):
-    """Exact MAML: ∇_θ L(U^k(θ; D_tr); D_te), second order, by reverse mode through the k inner steps.
-
-    Equals (dU^k/dθ)ᵀ ∇L(φᵏ; D_te) with dU^k/dθ = ∏ (I − α H_tr(φⁱ⁻¹)) (see ``adaptation_jacobian``).
-    """
-    return _maml(loss, check_theta(theta), check_task(task), check_rate(lr), check_steps(steps))[1]
+    """Exact MAML, ∇_θ L(U^k(θ; D_tr); D_te) = ∏ (I − α H_tr(φⁱ⁻¹))ᵀ ∇L(φᵏ; D_te)."""
+    return checked("maml", loss, theta, task, lr=lr, steps=steps)
 
 
 def fomaml_grad(loss, theta, task, lr, steps=1):
-    """First-order MAML: ∇_φ L(φ; D_te) at φ = U^k(θ; D_tr); the Jacobian dU^k/dθ is replaced by I."""
-    return _fomaml(loss, check_theta(theta), check_task(task), check_rate(lr), check_steps(steps))[1]
+    """First-order MAML: ∇L(φᵏ; D_te) at φᵏ = U^k(θ; D_tr), the Jacobian dU^k/dθ replaced by I."""
+    return checked("fomaml", loss, theta, task, lr=lr, steps=steps)
 
 
 def reptile_grad(loss, theta, data, lr, steps):
-    """Reptile's direction θ − U^k(θ; D) on one task's data D (no train/test split).
+    """Reptile's direction θ − U^k(θ; D) on one task's data D (given a Task: all of its data).
 
-    The outer update is θ ← θ − β (θ − φ) = θ + β (φ − θ). With k = 1 it is α ∇L(θ; D): joint training.
-    A ``Task`` may be passed as ``data``; then all of its data is used.
+    The outer step θ ← θ − β (θ − φ) moves θ towards φ; with k = 1 it is α ∇L(θ; D), joint training.
     """
-    theta, lr, steps = check_theta(theta), check_rate(lr), check_steps(steps)
-    task = data if hasattr(data, "train") else (data, data)
-    check_data(joint_data(task))
-    return _reptile(loss, theta, task, lr, steps)[1]
+    task = data if hasattr(data, "train") else Task(data, data)
+    return checked("reptile", loss, theta, task, lr=lr, steps=steps)
 
 
-def proximal_adapt(loss, theta, data, lr, steps, lam):
-    """φ* ≈ argmin_φ L(φ; D) + λ/2 ‖φ − θ‖², by ``steps`` gradient steps φ ← φ − α (∇L(φ) + λ(φ − θ)) from φ = θ.
+def imaml_grad(loss, theta, task, lr, steps, lam, cg_steps=5):
+    """iMAML: (I + H_tr(φ*)/λ)⁻¹ ∇L(φ*; D_te), φ* from k proximal steps (``proximal_adapt``).
 
-    Plain gradient descent converges when α < 2 / (λ_max(H) + λ).
+    The system is solved by ``cg_steps`` iterations of conjugate gradient on Hessian-vector
+    products, so memory does not grow with the inner steps.
     """
-    theta, data, lr = check_theta(theta), check_data(data), check_rate(lr)
-    return _proximal_adapt(loss, theta, data, lr, check_steps(steps), check_positive(lam, "lam"))
-
-
-def _proximal_adapt(loss, theta, data, lr, steps, lam):
-    grad = autograd.grad(scalar_loss(loss))
-    phi = theta
-    for _ in range(steps):
-        phi = phi - lr * (grad(phi, data) + lam * (phi - theta))
-    return phi
+    return checked("imaml", loss, theta, task, lr=lr, steps=steps, lam=lam, cg_steps=cg_steps)
 
 
 def conjugate_gradient(matvec, b, steps, tol=1e-12):
-    """Solve A x = b for symmetric positive definite A, given only v ↦ A v, in at most ``steps`` CG iterations.
+    """Solve A x = b for symmetric positive definite A, given v ↦ A v, in at most ``steps`` steps.
 
-    Starts from x = 0. Raises NotPositiveDefiniteError when a search direction has pᵀAp ≤ 0, since CG's
-    answer is then meaningless (for iMAML: λ is below −λ_min(H), so I + H/λ has a non-positive eigenvalue).
-    CG stops early once ‖r‖ ≤ tol · max(1, ‖b‖).
+    b may also be T right-hand sides (T, d) of T independent systems, ``matvec`` mapping row t to
+    A_t v_t: every scalar of CG is then per row. A row stops once ‖r‖ ≤ tol · max(1, ‖b‖).
+
+    A direction with pᵀAp ≤ 0 raises NotPositiveDefiniteError: it proves that A is not positive
+    definite (for iMAML, λ ≤ −λ_min(H)). The converse does not hold: iterations that meet no such
+    direction prove nothing, as CG probes few directions (``spectrum.extreme_eigenvalues``: λ_min).
     """
-    steps = check_steps(steps, "cg_steps", minimum=1)
-    return _conjugate_gradient(matvec, check_theta(b, "b"), steps, check_nonnegative(tol, "tol"))
-
-
-def _conjugate_gradient(matvec, b, steps, tol=1e-12):
-    x = onp.zeros_like(b)
-    r = onp.array(b, dtype=float)
-    p = r.copy()
-    rr = r @ r
+    if not (isinstance(b, np.ndarray) and b.ndim in (1, 2) and b.size):
+        raise ValueError(f"b must be a vector (d,) or rows (T, d), got shape {np.shape(b)}")
+    steps, b = whole_number(steps, "steps", 1), np.array(b, dtype=float)
+    finite = np.all(np.isfinite(b), axis=-1, keepdims=True)  # else x is nan, not a silent 0
+    x, r, p = np.zeros_like(b), b, b
+    rr = np.sum(r * r, axis=-1)
+    threshold, active = tol * np.maximum(1.0, np.sqrt(rr)), np.ones(np.shape(rr), dtype=bool)
     for _ in range(steps):
-        if onp.sqrt(rr) <= tol * max(1.0, onp.linalg.norm(b)):
+        active = active & (np.sqrt(rr) > threshold)
+        if not np.any(active):
             break
         Ap = matvec(p)
-        curvature = p @ Ap
-        if curvature <= 0:
+        curvature = np.sum(p * Ap, axis=-1)
+        bad = active & (curvature <= 0)
+        if np.any(bad):
+            task = f", for task {np.argmax(bad)}," if b.ndim == 2 else ""
             raise NotPositiveDefiniteError(
-                f"conjugate gradient met a direction p with p^T A p / p^T p = {curvature / (p @ p):.3g} <= 0: "
-                "the system matrix is not positive definite "
-                "(for iMAML, I + H/λ needs λ > -λ_min(H); raise λ)"
-            )
-        step = rr / curvature
-        x = x + step * p
-        r = r - step * Ap
-        rr_new = r @ r
-        p = r + (rr_new / rr) * p
-        rr = rr_new
-    return x
+                f"conjugate gradient met{task} a direction p with p^T A p <= 0: the matrix is not "
+                "positive definite (for iMAML, I + H/λ needs λ > -λ_min(H); raise λ)")
+        step = np.where(active, rr / np.where(active, curvature, 1.0), 0.0)[..., None]
+        x, r = x + step * p, r - step * Ap
+        rr_new = np.sum(r * r, axis=-1)
+        beta = (rr_new / np.where(active, rr, 1.0))[..., None]
+        p = np.where(active[..., None], r + beta * p, p)
+        rr = np.where(active, rr_new, rr)
+    return np.where(finite, x, np.nan)
 
 
-def imaml_grad(loss, theta, task, lr, steps, lam, cg_steps=5, cg_damping=0.0, lam_damping=0.0):
-    """iMAML: g = (I + H_tr(φ*)/λ)⁻¹ ∇L(φ*; D_te), with φ* from ``proximal_adapt`` (``steps`` steps of rate α).
-
-    The linear system has the *query* gradient on its right-hand side and is solved by ``cg_steps`` iterations
-    of conjugate gradient using only Hessian-vector products, so memory does not grow with ``steps``.
-
-    Damping (off by default): with ρ = ``cg_damping`` and λ_d = ``lam_damping`` the system solved is
-    ((1 + ρ) I + H_tr(φ*)/(λ + λ_d)) g = ∇L(φ*; D_te). The iMAML authors' code solves it with ρ = 1, λ_d = 10.
-    It is positive definite while λ_min(H) > −(1 + ρ)(λ + λ_d) instead of −λ, at the price of a biased gradient:
-    g = (I + H_tr(φ*)/λ')⁻¹ ∇L(φ*; D_te) / (1 + ρ) with λ' = (1 + ρ)(λ + λ_d) in the solve only (φ* keeps λ),
-    so the correction to FOMAML's ∇L(φ*; D_te) is smaller than the exact one's.
-    """
-    theta, task = check_theta(theta), check_task(task)
-    lr, steps, lam = check_rate(lr), check_steps(steps), check_positive(lam, "lam")
-    cg_steps = check_steps(cg_steps, "cg_steps", minimum=1)
-    cg_damping, lam_damping = check_nonnegative(cg_damping, "cg_damping"), check_nonnegative(lam_damping, "lam_damping")
-    return _imaml(loss, theta, task, lr, steps, lam, cg_steps, cg_damping, lam_damping)[1]
-
-
-# ----------------------------------------------------------------------------------------------------------
-# A batch of tasks
-
-METHODS = {"pretrain": _pretrain, "maml": _maml, "fomaml": _fomaml, "reptile": _reptile, "imaml": _imaml}
+METHODS = {"pretrain": pretrain, "maml": maml, "fomaml": fomaml, "reptile": reptile, "imaml": imaml}
+CHECKS = {"lr": finite_number, "steps": whole_number, "lam": positive_number,
+          "cg_steps": lambda n, name: whole_number(n, name, 1)}
 
 
 def check_hyper(method, hyper):
-    """Validate a method's hyperparameters by name; unknown methods list the valid ones.
-
-    The names a method takes are those of its function above after (loss, theta, task); the ones without a
-    default are required. A missing, misspelt or foreign name is a ValueError that lists the allowed ones.
-    """
+    """A method's hyperparameters, checked; a missing or unknown one is named with the rest."""
     if method not in METHODS:
-        raise ValueError(f"method must be one of {sorted(METHODS)}, got {method!r}")
+        raise ValueError(f"method must be one of {list(METHODS)}, got {method!r}")
     parameters = list(inspect.signature(METHODS[method]).parameters.values())[3:]
-    allowed = ", ".join(p.name for p in parameters) or "none"
-    missing = [p.name for p in parameters if p.default is inspect.Parameter.empty and p.name not in hyper]
-    unknown = [name for name in hyper if name not in {p.name for p in parameters}]
+    names = [p.name for p in parameters]
+    missing = [p.name for p in parameters if p.default is p.empty and p.name not in hyper]
+    unknown = sorted(set(hyper) - set(names))
     if missing or unknown:
-        problem = "; ".join(([f"missing {', '.join(missing)}"] if missing else [])
-                            + ([f"does not take {', '.join(unknown)}"] if unknown else []))
-        raise ValueError(f"hyperparameters of {method!r}: {problem} (it takes: {allowed})")
-    checked = dict(hyper)
-    for name, value in hyper.items():
-        if name == "lr":
-            checked[name] = check_rate(value, "lr")
-        elif name == "steps":
-            checked[name] = check_steps(value, "steps")
-        elif name == "lam":
-            checked[name] = check_positive(value, "lam")
-        elif name == "cg_steps":
-            checked[name] = check_steps(value, "cg_steps", minimum=1)
-        elif name in ("cg_damping", "lam_damping"):
-            checked[name] = check_nonnegative(value, name)
-    return checked
+        raise ValueError(f"hyperparameters of {method!r}: missing {missing}, unknown {unknown} "
+                         f"(it takes {', '.join(names) or 'none'})")
+    return {name: CHECKS[name](value, name) for name, value in hyper.items()}
 
 
 def meta_value_and_gradient(method, loss, theta, tasks, **hyper):
-    """(mean loss, mean meta-gradient) of ``method`` over ``tasks``: (1/T) Σ_i (L_i, g_i).
+    """(1/T) Σ_i (L_i, g_i): the mean reported loss and meta-gradient of ``method`` over ``tasks``.
 
-    The loss is what the method reports: L(θ; D) for pretrain, L(φ; D_te) after adaptation for MAML, FOMAML
-    and iMAML, L(φ; D) for Reptile. For an MLP's own ``loss`` and tasks of equal shapes the batch is computed
-    in one vectorised pass (``batched.py``); the per-task functions above are the reference it is tested against.
+    The loss is L(θ; D) for pretrain, L(φ; D_te) for MAML, FOMAML and iMAML, L(φ; D) for Reptile.
+    Batching rule: a loss with ``loss.vectorised = True`` takes a stack of parameters (T, d) with
+    stacked data (T, K, …) and returns the T per-task losses (``MLP.loss`` does). For such a loss
+    and tasks of equal shapes the method runs once on θ repeated T times, giving the T
+    meta-gradients as rows; otherwise it runs task by task.
     """
-    hyper = check_hyper(method, hyper)
-    theta = check_theta(theta)
-    tasks = check_tasks(tasks)
-    fast = batched.value_and_gradient(method, loss, theta, tasks, **hyper)
-    if fast is not None:
-        return fast
-    values, grads = zip(*(METHODS[method](loss, theta, t, **hyper) for t in tasks))
-    return float(onp.mean(values)), onp.mean(grads, axis=0)
+    hyper, theta, tasks = check_hyper(method, hyper), finite_vector(theta), check_tasks(tasks)
+    if getattr(loss, "vectorised", False) and can_stack(tasks):
+        batch = stack(tasks, joint=method in ("pretrain", "reptile"))
+        values, grads = METHODS[method](loss, np.repeat(theta[None], len(tasks), 0), batch, **hyper)
+    else:
+        values, grads = zip(*(METHODS[method](scalar_loss(loss), theta, t, **hyper) for t in tasks))
+    return float(np.mean(values)), np.mean(np.array(grads), axis=0)
 
 
 def meta_gradient(method, loss, theta, tasks, **hyper):
-    """The mean meta-gradient (1/T) Σ_i g_i of ``method`` ∈ {pretrain, maml, fomaml, reptile, imaml} over ``tasks``."""
+    """(1/T) Σ_i g_i of ``method`` over ``tasks`` (see ``meta_value_and_gradient``)."""
     return meta_value_and_gradient(method, loss, theta, tasks, **hyper)[1]

@@ -1,131 +1,92 @@
-"""The Reptile paper's Taylor analysis (Nichol, Achiam, Schulman 2018, §5.1): what MAML, FOMAML and Reptile
-follow on average, to first order in the inner learning rate α.
+"""The Reptile paper's Taylor analysis (Nichol, Achiam, Schulman 2018, §5.1): what MAML, FOMAML and
+Reptile follow on average, to first order in the inner learning rate α.
 
-Setting: for one task draw k independent minibatches D_1 … D_k, with losses L_i(θ) = L(θ; D_i). At θ let
+For one task draw k minibatches D_1 … D_k with losses L_i(θ) = L(θ; D_i). At θ let
 
-    ḡ_i = ∇L_i(θ),  H̄_i = ∇²L_i(θ),
-    AvgGrad      = E[ḡ_1],
-    AvgGradInner = E[H̄_2 ḡ_1] = ½ E[∂(ḡ_1·ḡ_2)/∂θ]     (two *different* minibatches of the same task).
+    ḡ_i = ∇L_i(θ),  H̄_i = ∇²L_i(θ),  AvgGrad = E[ḡ_1],
+    AvgGradInner = E[H̄_2 ḡ_1] = ½ E[∂(ḡ_1·ḡ_2)/∂θ]     (two different minibatches of one task).
 
-The inner path φ_1 = θ, φ_{i+1} = φ_i − α ∇L_i(φ_i) takes step i on minibatch i. The three updates are
+The inner path φ_1 = θ, φ_{i+1} = φ_i − α ∇L_i(φ_i) takes step i on minibatch i, and
 
-    MAML     ∇_θ L_k(φ_k)              k − 1 steps on D_1 … D_{k−1}, differentiated through, gradient on D_k
-    FOMAML   ∇L_k(φ_k)                 the same end point, the Jacobian dφ_k/dθ replaced by I
-    Reptile  (θ − φ_{k+1}) / α         k steps on D_1 … D_k
+    MAML     ∇_θ L_k(φ_k)          k − 1 steps, differentiated through, the gradient on D_k
+    FOMAML   ∇L_k(φ_k)             the same end point, dφ_k/dθ replaced by I
+    Reptile  (θ − φ_{k+1}) / α     k steps on D_1 … D_k
 
-and expanding to O(α²) gives the expected updates
+have the expected values, to O(α²),
 
     MAML     AvgGrad − 2(k−1) α AvgGradInner
     FOMAML   AvgGrad −  (k−1) α AvgGradInner
     Reptile  k AvgGrad − ½ k(k−1) α AvgGradInner.
 
-The expectation is over tasks and over which minibatch comes when. ``mean_updates`` averages the updates over
-samples and over every order of each sample's minibatches, and ``taylor_terms`` takes the matching sample means,
-so on a fixed set of samples the formulas and the averages differ by O(α²) only, with no sampling noise.
+``mean_updates`` averages over samples and every order of each sample's minibatches and
+``taylor_terms`` takes the matching sample means, so the two differ by O(α²) only, with no noise.
 """
 import itertools
 
 import autograd
 import autograd.numpy as np
-import numpy as onp
 
-from .checks import check_data, check_rate, check_steps, check_theta, scalar_loss
-
-METHODS = ("maml", "fomaml", "reptile")
+from .checks import check_data, finite_number, finite_vector, scalar_loss, whole_number
+from .inner import inner_loop
 
 
 def _check_samples(samples, minimum=1):
-    """Each sample is a list of k ≥ ``minimum`` minibatches of one task; all samples have the same k."""
+    """A non-empty list of samples, each a list of the same number k ≥ ``minimum`` of batches."""
     samples = [list(batches) for batches in samples]
-    if not samples:
-        raise ValueError("samples must hold at least one list of minibatches")
     ks = {len(batches) for batches in samples}
     if len(ks) != 1 or min(ks) < minimum:
-        raise ValueError(
-            f"every sample must hold the same number k >= {minimum} of minibatches, got sizes {sorted(ks)}"
-        )
-    for batches in samples:
-        for batch in batches:
-            check_data(batch)
-    return samples, ks.pop()
+        raise ValueError(f"samples must each hold the same number k >= {minimum} of minibatches, "
+                         f"got sizes {sorted(ks)}")
+    for batch in itertools.chain(*samples):
+        check_data(batch)
+    return samples
 
 
-def _path(loss, theta, batches, lr):
-    """[φ_1 = θ, φ_2, …]: step i is φ_{i+1} = φ_i − α ∇L(φ_i; D_i), one minibatch per step (traceable)."""
-    grad = autograd.grad(loss)
-    path = [theta]
+def _path_end(loss, theta, batches, lr):
+    """φ after one inner step on each minibatch in turn, φ_{i+1} = φ_i − α ∇L(φ_i; D_i)."""
     for batch in batches:
-        path.append(path[-1] - lr * grad(path[-1], batch))
-    return path
+        theta = inner_loop(loss, theta, batch, lr, 1)
+    return theta
 
 
 def updates(loss, theta, batches, lr):
-    """The three updates for one ordering D_1 … D_k of a task's minibatches, as a dict of vectors:
-
-    maml = ∇_θ L_k(φ_k), fomaml = ∇L_k(φ_k) (φ_k after k − 1 steps on D_1 … D_{k−1}),
-    reptile = (θ − φ_{k+1}) / α (k steps on D_1 … D_k).
-    """
-    theta, lr = check_theta(theta), check_rate(lr)
-    (batches,), _ = _check_samples([batches])
+    """{"maml", "fomaml", "reptile"}: the three updates for one order D_1 … D_k of minibatches."""
+    theta, lr, (batches,) = finite_vector(theta), finite_number(lr), _check_samples([batches])
     if lr == 0:
         raise ValueError("lr must be non-zero: Reptile's update is divided by it")
-    loss = scalar_loss(loss)
-    *inner, last = batches
-    grad = autograd.grad(loss)
-    phi_k = _path(loss, theta, inner, lr)[-1]
-    return {
-        "maml": autograd.grad(lambda t: loss(_path(loss, t, inner, lr)[-1], last))(theta),
-        "fomaml": grad(phi_k, last),
-        "reptile": (theta - _path(loss, theta, batches, lr)[-1]) / lr,
-    }
+    loss, (*inner, last) = scalar_loss(loss), batches
+    return {"maml": autograd.grad(lambda t: loss(_path_end(loss, t, inner, lr), last))(theta),
+            "fomaml": autograd.grad(loss)(_path_end(loss, theta, inner, lr), last),
+            "reptile": (theta - _path_end(loss, theta, batches, lr)) / lr}
 
 
 def mean_updates(loss, theta, samples, lr):
-    """Each method's update averaged over the samples and over all k! orders of each sample's minibatches.
-
-    ``samples`` is a list of samples, each a list of k minibatches (data) of one task. Cost: k! · len(samples)
-    evaluations of ``updates``, so keep k small (2–4).
-    """
-    samples, _ = _check_samples(samples)
-    totals, count = {name: 0.0 for name in METHODS}, 0
-    for batches in samples:
-        for order in itertools.permutations(batches):
-            for name, value in updates(loss, theta, list(order), lr).items():
-                totals[name] = totals[name] + value
-            count += 1
-    return {name: total / count for name, total in totals.items()}
+    """Each update averaged over the samples (lists of k minibatches of one task) and over all k!
+    orders of each sample's minibatches: k! · len(samples) evaluations, so keep k small."""
+    orders = [list(order) for batches in _check_samples(samples)
+              for order in itertools.permutations(batches)]
+    each = [updates(loss, theta, order, lr) for order in orders]
+    return {name: np.mean([u[name] for u in each], axis=0) for name in each[0]}
 
 
 def taylor_terms(loss, theta, samples):
-    """(AvgGrad, AvgGradInner) as sample means over the given samples:
-
-    AvgGrad = mean over samples and i of ḡ_i,
-    AvgGradInner = mean over samples and pairs i < j of ½ ∇_θ(ḡ_i · ḡ_j)  (= the mean of H̄_i ḡ_j over i ≠ j).
-    """
-    theta = check_theta(theta)
-    samples, _ = _check_samples(samples, minimum=2)  # AvgGradInner needs two different minibatches
+    """(AvgGrad, AvgGradInner) as sample means: ḡ_i over samples and i, and ½ ∇_θ(ḡ_i · ḡ_j) over
+    samples and pairs i < j (the mean of H̄_i ḡ_j over i ≠ j)."""
+    theta, samples = finite_vector(theta), _check_samples(samples, minimum=2)
     grad = autograd.grad(scalar_loss(loss))
-
-    def half_grad_dot(t, first, second):  # ½ ḡ_i(t)·ḡ_j(t), whose gradient is ½(H̄_i ḡ_j + H̄_j ḡ_i)
-        return 0.5 * np.dot(grad(t, first), grad(t, second))
-
-    inner_grad = autograd.grad(half_grad_dot)
-    avg_grad = onp.mean([grad(theta, batch) for batches in samples for batch in batches], axis=0)
+    # ½ ḡ_i(t)·ḡ_j(t), whose gradient is ½(H̄_i ḡ_j + H̄_j ḡ_i)
+    inner_grad = autograd.grad(lambda t, one, other: 0.5 * np.dot(grad(t, one), grad(t, other)))
+    avg_grad = np.mean([grad(theta, batch) for batch in itertools.chain(*samples)], axis=0)
     pairs = [pair for batches in samples for pair in itertools.combinations(batches, 2)]
-    avg_grad_inner = onp.mean([inner_grad(theta, first, second) for first, second in pairs], axis=0)
-    return avg_grad, avg_grad_inner
+    return avg_grad, np.mean([inner_grad(theta, first, second) for first, second in pairs], axis=0)
 
 
 def predicted_updates(avg_grad, avg_grad_inner, lr, k):
-    """The expected updates to O(α²) for k minibatches (see the module docstring), as a dict of vectors."""
-    lr = check_rate(lr)
-    k = check_steps(k, "k", minimum=1)
-    avg_grad, avg_grad_inner = check_theta(avg_grad, "avg_grad"), check_theta(avg_grad_inner, "avg_grad_inner")
-    if avg_grad.shape != avg_grad_inner.shape:
-        raise ValueError(f"avg_grad and avg_grad_inner must have the same shape, got {avg_grad.shape} and "
-                         f"{avg_grad_inner.shape}")
-    return {
-        "maml": avg_grad - 2 * (k - 1) * lr * avg_grad_inner,
-        "fomaml": avg_grad - (k - 1) * lr * avg_grad_inner,
-        "reptile": k * avg_grad - 0.5 * k * (k - 1) * lr * avg_grad_inner,
-    }
+    """The expected updates to O(α²) for k minibatches (the module docstring's formulas)."""
+    lr, k = finite_number(lr), whole_number(k, "k", 1)
+    g, gi = finite_vector(avg_grad, "avg_grad"), finite_vector(avg_grad_inner, "avg_grad_inner")
+    if g.shape != gi.shape:
+        raise ValueError(f"avg_grad and avg_grad_inner must have the same shape, got {g.shape} and "
+                         f"{gi.shape}")
+    return {"maml": g - 2 * (k - 1) * lr * gi, "fomaml": g - (k - 1) * lr * gi,
+            "reptile": k * g - 0.5 * k * (k - 1) * lr * gi}

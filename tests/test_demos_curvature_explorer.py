@@ -1,12 +1,14 @@
-"""The curvature explorer draws ∇f = C(θ − ½) + g and g themselves, each component from its own coordinate
-(article error 1: both y-components were taken from θ_x, and θ − ∇f was drawn instead of ∇f)."""
+"""The curvature explorer draws ∇f = C(θ − ½) + g and g themselves, each component from its own
+coordinate (article error 1: both y-components were taken from θ_x, and θ − ∇f was drawn instead
+of ∇f)."""
 import autograd
 import numpy as np
 import pytest
 from matplotlib.colors import to_rgba
 from matplotlib.quiver import Quiver
 
-from mamlkit.demos.curvature_explorer import DEFAULTS, G, LEVELS, angle_and_ratio, curvature_explorer, gradients
+from mamlkit.demos.curvature_explorer import (DEFAULTS, G, LEVELS, angle_and_ratio,
+                                              curvature_explorer, gradients)
 from mamlkit.plotting import COLORS
 from mamlkit.tasks import quadratic_loss
 
@@ -17,12 +19,14 @@ def demo():
 
 
 def arrows(demo):
-    """{"true": quiver, "first_order": quiver}, told apart by their colours (MAML red, FOMAML orange)."""
+    """{"true": quiver, "first_order": quiver}, told apart by their colours (MAML red, FOMAML
+    orange)."""
     found = {}
     for artist in demo.fig.axes[0].collections:
         if isinstance(artist, Quiver):
             colour = tuple(artist.get_facecolor()[0])
-            name = {to_rgba(COLORS["maml"]): "true", to_rgba(COLORS["fomaml"]): "first_order"}[colour]
+            name = {to_rgba(COLORS["maml"]): "true",
+                    to_rgba(COLORS["fomaml"]): "first_order"}[colour]
             found[name] = artist
     assert set(found) == {"true", "first_order"}
     return found
@@ -56,14 +60,16 @@ def test_gradients_match_autograd_and_not_the_article_slip():
     a, b, c, theta = 0.2, 0.35, -0.4, np.array([0.8, 0.15])
     true, first_order = gradients(a, b, c, theta)
     C = np.array([[a, b], [b, c]])
-    np.testing.assert_allclose(true, autograd.grad(quadratic_loss)(theta, (C, G)), rtol=0, atol=1e-15)
+    np.testing.assert_allclose(true, autograd.grad(quadratic_loss)(theta, (C, G)), rtol=0,
+                               atol=1e-15)
     np.testing.assert_array_equal(first_order, G)
     article_y = b * (theta[0] - 0.5) + c * (theta[0] - 0.5) + G[1]  # y-component from θ_x
     assert abs(true[1] - article_y) > 0.1
 
 
 def test_default_message_reports_angle_and_ratio(demo):
-    message = demo.update(**DEFAULTS)
+    demo.update(**DEFAULTS)
+    message = demo.message_text
     true = np.array([0.04, -0.08])  # C(θ − ½) + g at the defaults, worked by hand
     angle = np.degrees(np.arccos(true @ G / (np.linalg.norm(true) * np.linalg.norm(G))))
     assert f"{angle:.1f}°" in message
@@ -82,7 +88,8 @@ def test_zero_curvature_button_makes_them_coincide(demo):
 
 def test_zero_gradient_has_a_readable_message(demo):
     # C = ½ I and θ = ½ − 2g: ∇f = ½(θ − ½) + g = 0
-    message = demo.update(a=0.5, b=0.0, c=0.5, theta_x=0.3, theta_y=0.7)
+    demo.update(a=0.5, b=0.0, c=0.5, theta_x=0.3, theta_y=0.7)
+    message = demo.message_text
     assert demo.last_error is None
     assert "undefined" in message
     assert angle_and_ratio(np.zeros(2), G) == (None, 0.0)

@@ -1,16 +1,21 @@
-"""The two iMAML widgets. Pins the article's errors 4 and 5 at demo level: the regulariser is λ/2‖φ − θ‖², the
-inner path is the real proximal gradient descent, and the drawn meta-gradient solves (I + H/λ) g = ∇L_test(φ)
-(the query gradient, not the support gradient, on the right)."""
+"""The two iMAML widgets. Pins the article's errors 4 and 5 at demo level: the regulariser is
+λ/2‖φ − θ‖², the inner path is the real proximal gradient descent, and the drawn meta-gradient
+solves (I + H/λ) g = ∇L_test(φ) (the query gradient, not the support gradient, on the right)."""
 import autograd
 import numpy as np
 import pytest
+from matplotlib.contour import ContourSet
+from matplotlib.quiver import Quiver
 
 import mamlkit as mk
-from mamlkit import tasks
+from mamlkit import landscape, tasks
 from mamlkit.demos import imaml
+from mamlkit.demos.base import UNIT, quantile_levels
 
-# Below task 1's hill: with λ = 0.1 the inner loop ends where H has an eigenvalue near −5, so I + H/λ is indefinite.
+# Below task 1's hill: with λ = 0.1 the inner loop ends where H has an eigenvalue near −5, so
+# I + H/λ is indefinite.
 INDEFINITE = np.array([0.6, 0.0])
+POINTS = landscape.grid(UNIT, 50)  # the demos' grid
 
 
 @pytest.fixture
@@ -27,7 +32,26 @@ def arrow(quiver):
     return np.array([quiver.U[0], quiver.V[0]]), np.asarray(quiver.get_offsets()[0])
 
 
-# ---------------------------------------------------------------------------------------------------------------
+def levels(ax):
+    """The levels of the filled contours drawn on ``ax``."""
+    (filled,) = [c for c in ax.collections if isinstance(c, ContourSet)]
+    return filled.levels
+
+
+def star(ax):
+    """Where the regularised loss' grid minimiser φ* is drawn on ``ax``."""
+    return next(line for line in ax.lines if line.get_marker() == "*").get_xydata()[0]
+
+
+def drawn(demo, k):
+    """Panel k of the implicit-gradient demo: its inner path (a line) and its three quivers."""
+    ax = demo.fig.axes[k]
+    force, pull, grad = [c for c in ax.collections if isinstance(c, Quiver)]
+    path = next(line for line in ax.lines if line.get_linestyle() == "-")
+    return {"path": path, "force": force, "pull": pull, "grad": grad}
+
+
+# --------------------------------------------------------------------------------------------------
 # The regularised landscape
 
 
@@ -42,38 +66,42 @@ def test_tasks_are_four_bumps_with_the_article_factors():
 def test_regularised_defaults_and_ranges(regularised):
     c = regularised.controls
     assert (c["theta_a"].value, c["theta_b"].value) == (0.5, 0.5)
-    assert (c["lam"].base, c["lam"].min, c["lam"].max) == (10, -2, 2)  # λ from 0.01 to 100 on a log scale
+    assert (c["lam"].base, c["lam"].min, c["lam"].max) == (10, -2, 2)  # λ from 0.01 to 100, log
     assert c["lam_zero"].value is False
 
 
 @pytest.mark.parametrize("lam", [0.01, 1.0, 100.0])
 def test_regularised_surface_uses_half_lambda(regularised, lam):
-    """The drawn surface is L(φ) + λ/2 ‖φ − θ‖² (the article's figures used λ ‖φ − θ‖²)."""
+    """The drawn surface is L(φ) + λ/2 ‖φ − θ‖² (the article's figures used λ ‖φ − θ‖²): its
+    contour levels are that surface's quantiles."""
     regularised.update(theta_a=0.3, theta_b=0.6, lam=lam)
-    points, theta = regularised.points, np.array([0.3, 0.6])
-    sq = (points[0] - theta[0]) ** 2 + (points[1] - theta[1]) ** 2
-    for bump, surface in zip(imaml.bump_tasks(), regularised.drawn["surfaces"]):
-        plain = bump.loss(points, bump.data)
-        np.testing.assert_allclose(surface, plain + lam / 2 * sq, rtol=1e-12, atol=1e-12)
-        assert not np.allclose(surface, plain + lam * sq)
+    theta = np.array([0.3, 0.6])
+    sq = (POINTS[0] - theta[0]) ** 2 + (POINTS[1] - theta[1]) ** 2
+    for bump, ax in zip(imaml.bump_tasks(), regularised.fig.axes):
+        plain = bump.loss(POINTS, bump.data)
+        np.testing.assert_allclose(levels(ax), quantile_levels(plain + lam / 2 * sq, 16),
+                                   rtol=1e-12, atol=1e-12)
+        assert not np.allclose(levels(ax), quantile_levels(plain + lam * sq, 16))
 
 
 def test_regularised_loss_is_what_proximal_adapt_descends():
-    """proximal_adapt's steps are gradient descent on regularised_loss: the same λ/2 convention in both."""
+    """proximal_adapt's steps are gradient descent on regularised_loss: the same λ/2 convention in
+    both."""
     bump = imaml.bump_tasks()[0]
     theta, lam, lr = np.array([0.4, 0.45]), 3.0, 0.05
     grad = autograd.grad(lambda p: imaml.regularised_loss(bump.loss, p, bump.data, theta, lam))
     phi = theta
     for _ in range(3):
         phi = phi - lr * grad(phi)
-    np.testing.assert_allclose(mk.proximal_adapt(bump.loss, theta, bump.data, lr, 3, lam), phi, rtol=1e-13)
+    np.testing.assert_allclose(mk.proximal_adapt(bump.loss, theta, bump.data, lr, 3, lam), phi,
+                               rtol=1e-13)
 
 
 def test_lambda_zero_is_the_plain_loss_with_a_message(regularised):
     regularised.update(lam_zero=True)
     assert regularised.last_error is None
-    for bump, surface in zip(imaml.bump_tasks(), regularised.drawn["surfaces"]):
-        np.testing.assert_array_equal(surface, bump.loss(regularised.points, bump.data))
+    for bump, ax in zip(imaml.bump_tasks(), regularised.fig.axes):
+        np.testing.assert_array_equal(levels(ax), quantile_levels(bump.loss(POINTS, bump.data), 16))
     assert "λ(λI + H)⁻¹∇L → 0" in regularised.message_text and "λ = 0" in regularised.message_text
     assert "nan" not in regularised.message_text.lower()
     assert regularised.controls["lam"].disabled
@@ -82,20 +110,19 @@ def test_lambda_zero_is_the_plain_loss_with_a_message(regularised):
 
 
 def test_minimiser_moves_from_the_task_minimum_to_theta(regularised):
-    """λ = 100 pins φ* next to θ (within ‖∇L‖/λ ≈ 0.02 plus the grid spacing); λ = 0.01 leaves it at the task's
-    own minimum."""
-    points = regularised.points
-    step = points[0, 0, 1] - points[0, 0, 0]
+    """λ = 100 pins φ* next to θ (within ‖∇L‖/λ ≈ 0.02 plus the grid spacing); λ = 0.01 leaves it at
+    the task's own minimum."""
+    step = POINTS[0, 0, 1] - POINTS[0, 0, 0]
     regularised.update(theta_a=0.5, theta_b=0.5, lam=100.0)
-    for found in regularised.drawn["minimisers"]:
-        assert np.linalg.norm(found - [0.5, 0.5]) < 0.02 + 2 * step
+    for ax in regularised.fig.axes:
+        assert np.linalg.norm(star(ax) - [0.5, 0.5]) < 0.02 + 2 * step
     regularised.update(lam=0.01)
-    for bump, found in zip(imaml.bump_tasks(), regularised.drawn["minimisers"]):
-        own = imaml.grid_argmin(points, bump.loss(points, bump.data))
-        assert np.linalg.norm(found - own) < 2 * step
+    for bump, ax in zip(imaml.bump_tasks(), regularised.fig.axes):
+        own = imaml.grid_argmin(POINTS, bump.loss(POINTS, bump.data))
+        assert np.linalg.norm(star(ax) - own) < 2 * step
 
 
-# ---------------------------------------------------------------------------------------------------------------
+# --------------------------------------------------------------------------------------------------
 # The implicit gradient
 
 
@@ -109,22 +136,27 @@ def test_implicit_defaults_and_ranges(implicit):
 @pytest.mark.parametrize("setting", [{}, {"theta_a": 0.2, "theta_b": 0.9, "lam": 10.0},
                                      {"theta_a": 0.0, "theta_b": 0.0, "lam": 0.1}, {"lam": 0.5}])
 def test_inner_path_is_proximal_adapt(implicit, setting):
-    """The drawn path runs the real inner loop: 10 steps whose end point is proximal_adapt's φ (article error 5)."""
+    """The drawn path runs the real inner loop: 10 steps whose end point is proximal_adapt's φ
+    (article error 5)."""
     implicit.update(**setting)
     v = implicit.values
     theta = np.array([v["theta_a"], v["theta_b"]])
-    for bump, parts in zip(imaml.bump_tasks(), implicit.artists):
-        path = np.asarray(parts["path"].get_xydata())
+    for k, bump in enumerate(imaml.bump_tasks()):
+        path = np.asarray(drawn(implicit, k)["path"].get_xydata())
         assert path.shape == (imaml.INNER_STEPS + 1, 2)
         np.testing.assert_allclose(path[0], theta)
-        phi = mk.proximal_adapt(bump.loss, theta, bump.data, imaml.INNER_LR, imaml.INNER_STEPS, v["lam"])
+        phi = mk.proximal_adapt(bump.loss, theta, bump.data, imaml.INNER_LR, imaml.INNER_STEPS,
+                                v["lam"])
         np.testing.assert_allclose(path[-1], phi, rtol=1e-12, atol=1e-14)
 
 
 def test_forces_balance_at_the_minimiser(implicit):
-    """With λ = 10 the 10 steps nearly converge: the task's pull −∇L(φ) and the spring λ(θ − φ) cancel."""
+    """With λ = 10 the 10 steps nearly converge: the task's pull −∇L(φ) and the spring λ(θ − φ)
+    cancel."""
     implicit.update(lam=10.0)
-    for result, parts in zip(implicit.drawn["results"], implicit.artists):
+    for k, bump in enumerate(imaml.bump_tasks()):
+        result = imaml.implicit_gradient(np.array([0.5, 0.5]), bump.task, 10.0)
+        parts = drawn(implicit, k)
         force, tail = arrow(parts["force"])
         pull, _ = arrow(parts["pull"])
         np.testing.assert_allclose(tail, result["path"][-1])
@@ -135,49 +167,51 @@ def test_forces_balance_at_the_minimiser(implicit):
 def test_drawn_meta_gradient_is_imaml_grad(implicit):
     implicit.update(theta_a=0.45, theta_b=0.55, lam=3.0)
     theta = np.array([0.45, 0.55])
-    for bump, parts in zip(imaml.bump_tasks(), implicit.artists):
+    for k, bump in enumerate(imaml.bump_tasks()):
+        parts = drawn(implicit, k)
         g = mk.imaml_grad(bump.loss, theta, bump.task, 0.05, 10, 3.0, cg_steps=imaml.CG_STEPS)
-        drawn, tail = arrow(parts["grad"])
+        vector, tail = arrow(parts["grad"])
         assert parts["grad"].get_visible()
         np.testing.assert_allclose(tail, theta)
-        np.testing.assert_allclose(drawn, -g, rtol=1e-12, atol=1e-14)
+        np.testing.assert_allclose(vector, -g, rtol=1e-12, atol=1e-14)
 
 
 def test_meta_gradient_solves_the_system_with_the_query_gradient(problems):
-    """With different support and query sets the drawn g solves (I + H_train(φ)/λ) g = ∇L_test(φ) (article
-    error 4 put ∇L_train on the right)."""
+    """With different support and query sets the g that the demo draws (``implicit_gradient``)
+    solves (I + H_train(φ)/λ) g = ∇L_test(φ) (article error 4 put ∇L_train on the right)."""
     task = problems["bumps"].task
     lam, theta = 5.0, np.array([0.45, 0.6])
-    demo = imaml.imaml_implicit_gradient(a=theta[0], b=theta[1], lam=lam, tasks=[task, task])
-    drawn, _ = arrow(demo.artists[0]["grad"])
+    g = imaml.implicit_gradient(theta, task, lam)["grad"]
     phi = mk.proximal_adapt(tasks.bumps_loss, theta, task.train, 0.05, 10, lam)
     system = np.eye(2) + mk.hessian(tasks.bumps_loss, phi, task.train) / lam
     query = np.linalg.solve(system, autograd.grad(tasks.bumps_loss)(phi, task.test))
     support = np.linalg.solve(system, autograd.grad(tasks.bumps_loss)(phi, task.train))
-    np.testing.assert_allclose(-drawn, query, rtol=1e-8, atol=1e-12)
+    np.testing.assert_allclose(g, query, rtol=1e-8, atol=1e-12)
     assert np.linalg.norm(query - support) > 0.1 * np.linalg.norm(query)
 
 
 def test_meta_gradient_arrow_moves_with_lambda(implicit):
     implicit.update(lam=1.0)
-    before = arrow(implicit.artists[0]["grad"])[0]
+    before = arrow(drawn(implicit, 0)["grad"])[0]
     implicit.update(lam=5.0)
-    after = arrow(implicit.artists[0]["grad"])[0]
+    after = arrow(drawn(implicit, 0)["grad"])[0]
     assert np.linalg.norm(after - before) > 1e-3
 
 
 def test_not_positive_definite_hides_the_arrow_with_a_message(implicit):
-    """θ below the hill and the smallest λ: I + H/λ is indefinite, CG stops, the arrow is hidden, no NaN."""
+    """θ below the hill and the smallest λ: I + H/λ is indefinite, CG stops, the arrow is hidden, no
+    NaN."""
     implicit.update(theta_a=float(INDEFINITE[0]), theta_b=float(INDEFINITE[1]), lam=0.1)
     assert implicit.last_error is None
-    result = implicit.drawn["results"][0]
+    task = imaml.bump_tasks()[0].task
+    result = imaml.implicit_gradient(INDEFINITE, task, implicit.values["lam"])
     assert result["grad"] is None and result["h_min"] < -1.0
-    assert not implicit.artists[0]["grad"].get_visible()
+    assert not drawn(implicit, 0)["grad"].get_visible()
     assert "not positive definite" in implicit.message_text and "undefined" in implicit.message_text
     with pytest.raises(mk.NotPositiveDefiniteError):
         mk.imaml_grad(tasks.bumps_loss, INDEFINITE, imaml.bump_tasks()[0].task, 0.05, 10, 0.1)
     implicit.update(lam=10.0)  # a large enough λ brings the arrow back
-    assert implicit.artists[0]["grad"].get_visible()
+    assert drawn(implicit, 0)["grad"].get_visible()
 
 
 def test_message_never_shows_negative_zero(implicit):

@@ -1,6 +1,8 @@
-"""The Reptile interpolation widget: the article's defaults, the drawn path and update, and its extremes."""
+"""The Reptile interpolation widget: the article's defaults, the drawn path and update, and its
+extremes."""
 import numpy as np
 import pytest
+from matplotlib.quiver import Quiver
 
 import mamlkit as mk
 from mamlkit.demos import reptile
@@ -13,10 +15,11 @@ def demo():
 
 def drawn(demo):
     """(path (k+1, 2), update arrow vector, arrow tail, new θ marker) as drawn."""
-    artists = demo.artists
-    path = np.asarray(artists["path"].get_xydata())
-    arrow = np.array([artists["update"].U[0], artists["update"].V[0]])
-    return path, arrow, artists["update"].get_offsets()[0], np.asarray(artists["new_theta"].get_xydata())[0]
+    ax = demo.fig.axes[0]
+    _true, path, _chord, _theta, new = ax.lines
+    update = next(c for c in ax.collections if isinstance(c, Quiver))
+    arrow = np.array([update.U[0], update.V[0]])
+    return np.asarray(path.get_xydata()), arrow, update.get_offsets()[0], new.get_xydata()[0]
 
 
 def test_article_defaults_and_ranges(demo):
@@ -38,7 +41,8 @@ def test_article_defaults_and_ranges(demo):
     {"theta_a": 0.7, "theta_b": 0.2, "lr": 0.033, "steps": 4, "beta": 0.35},
 ])
 def test_drawn_path_and_update_are_reptiles(demo, setting):
-    """The path is the k-step inner loop on all 25 points; the arrow is β(φ − θ) from θ, ending at the new θ."""
+    """The path is the k-step inner loop on all 25 points; the arrow is β(φ − θ) from θ, ending at
+    the new θ."""
     demo.update(**setting)
     v = demo.values
     theta = np.array([v["theta_a"], v["theta_b"]])
@@ -48,19 +52,22 @@ def test_drawn_path_and_update_are_reptiles(demo, setting):
     assert path.shape == (v["steps"] + 1, 2)
     np.testing.assert_allclose(path, expected_path, rtol=1e-12, atol=1e-14)
     np.testing.assert_allclose(tail, theta)
-    np.testing.assert_allclose(arrow, v["beta"] * (expected_path[-1] - theta), rtol=1e-10, atol=1e-14)
+    np.testing.assert_allclose(arrow, v["beta"] * (expected_path[-1] - theta), rtol=1e-10,
+                               atol=1e-14)
     np.testing.assert_allclose(new, theta + arrow, rtol=1e-12, atol=1e-14)
     assert demo.last_error is None
     assert np.all(np.isfinite(path)) and "φ =" in demo.message_text
 
 
 def test_one_step_is_a_scaled_gradient_step(demo):
-    """k = 1: the update is −β α ∇L(θ), i.e. β × lr × pretrain_grad: joint training, and the message says so."""
+    """k = 1: the update is −β α ∇L(θ), i.e. β × lr × pretrain_grad: joint training, and the message
+    says so."""
     demo.update(steps=1, lr=0.02, beta=0.4)
     task = reptile.reptile_task()
     theta = np.array([0.3, 0.85])
     _, arrow, _, _ = drawn(demo)
-    np.testing.assert_allclose(arrow, -0.4 * 0.02 * mk.pretrain_grad(task.loss, theta, task.task), rtol=1e-10)
+    np.testing.assert_allclose(arrow, -0.4 * 0.02 * mk.pretrain_grad(task.loss, theta, task.task),
+                               rtol=1e-10)
     assert "joint training" in demo.message_text
 
 
@@ -71,25 +78,27 @@ def test_steps_control_changes_the_number_of_inner_steps(demo):
 
 
 def test_largest_rate_overshoots_and_says_so(demo):
-    """At the corner (1, 1) with α = 0.05 the first step jumps far out of the square; the picture stays finite."""
+    """At the corner (1, 1) with α = 0.05 the first step jumps far out of the square; the picture
+    stays finite."""
     demo.update(theta_a=1.0, theta_b=1.0, lr=0.05, steps=5, beta=0.8)
     path, _, _, _ = drawn(demo)
     assert demo.last_error is None and np.all(np.isfinite(path))
     assert "leaves the picture" in demo.message_text
     assert demo.fig.axes[0].get_xlim() == (0.0, 1.0)
-    # α·λ_max ≈ 2.4 there: on a quadratic the path would move away, here the loss still falls (the curvature drops
-    # after the first jump), and the message says both without claiming either.
+    # α·λ_max ≈ 2.4 there: on a quadratic the path would move away, here the loss still falls (the
+    # curvature drops after the first jump), and the message says both without claiming either.
     task = reptile.reptile_task()
-    sharpness = 0.05 * np.linalg.eigvalsh(mk.hessian(task.loss, np.array([1.0, 1.0]), task.data))[-1]
+    corner = np.array([1.0, 1.0])
+    sharpness = 0.05 * np.linalg.eigvalsh(mk.hessian(task.loss, corner, task.data))[-1]
     assert sharpness > 2 and f"α·λ_max(H) = {sharpness:.2f} > 2" in demo.message_text
     assert "zigzag" not in demo.message_text and "see whether L(φ) still falls" in demo.message_text
     assert task.loss(path[-1], task.data) < task.loss(path[0], task.data)
 
 
 def test_zigzag_is_explained(demo):
-    """Where α·λ_max(H) > 1 at θ the first step overshoots the valley floor (checked along the top eigenvector);
-    with more than one step a quadratic's path would zigzag (beyond 2 it would run away): the message gives the
-    number and speaks of a zigzag only where there is a path."""
+    """Where α·λ_max(H) > 1 at θ the first step overshoots the valley floor (checked along the top
+    eigenvector); with more than one step a quadratic's path would zigzag (beyond 2 it would run
+    away): the message gives the number and speaks of a zigzag only where there is a path."""
     task = reptile.reptile_task()
     h_max = np.linalg.eigvalsh(mk.hessian(task.loss, np.array([0.3, 0.85]), task.data))[-1]
     demo.update(lr=0.03)

@@ -1,28 +1,43 @@
-"""The sinusoid_fit demo computes the right things: the true curve A·sin(x − φ) (the article wrote x + φ),
-support points on it, fine-tuned predictions equal to plain SGD from the shipped models, reproducible samples."""
+"""The sinusoid_fit demo computes the right things: the true curve A·sin(x − φ) (the article wrote
+x + φ), support points on it, fine-tuned predictions equal to plain SGD from the shipped models,
+reproducible samples."""
 import numpy as np
 import pytest
 
 from mamlkit import adapt, zoo
 from mamlkit.demos import sinusoid
-from mamlkit.demos.base import control_values
+from mamlkit.plotting import LABELS
+from widget_drive import control_values
 
 
 @pytest.fixture
 def demo():
-    return sinusoid.build()
+    return sinusoid.sinusoid_fit()
 
 
 def samples(demo):
-    return np.array(demo.artists["samples"].get_offsets())
+    return np.array(demo.fig.axes[0].collections[0].get_offsets())
+
+
+def curve(demo, name="true", when=None):
+    """The drawn true curve, or model ``name``'s curve ``when`` ("before" or "after" the steps)."""
+    true, *models = demo.fig.axes[0].lines  # drawn in this order
+    keys = [(model, moment) for model in sinusoid.MODELS for moment in ("before", "after")]
+    return true if name == "true" else dict(zip(keys, models))[name, when]
+
+
+def legend_entry(demo, name, when):
+    """The legend text of model ``name``'s curve ``when``."""
+    texts = [t.get_text() for t in demo.fig.axes[0].get_legend().get_texts()]
+    return next(t for t in texts if t.startswith(f"{LABELS[name]} {when} "))
 
 
 def test_true_curve_is_a_sin_x_minus_phase(demo):
     demo.update(amplitude=3.0, phase=1.0)
-    x, y = demo.artists["true"].get_xydata().T
+    x, y = curve(demo, "true").get_xydata().T
     np.testing.assert_allclose(x, np.linspace(-5, 5, len(x)))
     np.testing.assert_allclose(y, 3.0 * np.sin(x - 1.0), atol=1e-12)
-    assert np.max(np.abs(y - 3.0 * np.sin(x + 1.0))) > 1.0  # the article's written x + φ is a different curve
+    assert np.max(np.abs(y - 3.0 * np.sin(x + 1.0))) > 1.0  # the article's x + φ: another curve
 
 
 @pytest.mark.parametrize("k", [1, 5, 10])
@@ -38,34 +53,35 @@ def test_k_support_points_lie_on_the_true_curve(demo, k):
 def test_predictions_are_sgd_from_the_shipped_models(demo, steps):
     demo.update(amplitude=1.5, phase=0.7, k=5, steps=steps)
     x, y = samples(demo).T
-    grid = demo.artists["true"].get_xdata()
+    grid = curve(demo, "true").get_xdata()
     for name in sinusoid.MODELS:
         model, theta, _ = zoo.load(name)
         phi = adapt(model.loss, theta, (x[:, None], y[:, None]), 0.01, steps)
-        before = demo.artists[name, "before"].get_ydata()
-        after = demo.artists[name, "after"].get_ydata()
+        before = curve(demo, name, "before").get_ydata()
+        after = curve(demo, name, "after").get_ydata()
         np.testing.assert_allclose(before, model.apply(theta, grid[:, None])[:, 0], atol=1e-10)
         np.testing.assert_allclose(after, model.apply(phi, grid[:, None])[:, 0], atol=1e-10)
         mse = np.mean((after - 1.5 * np.sin(grid - 0.7)) ** 2)
-        assert f"{mse:.2f}" in demo.artists[name, "after"].get_label()
+        assert f"(MSE {mse:.2f})" in legend_entry(demo, name, "after")
     if steps == 0:
-        np.testing.assert_array_equal(demo.artists["maml", "before"].get_ydata(),
-                                      demo.artists["maml", "after"].get_ydata())
+        np.testing.assert_array_equal(curve(demo, "maml", "before").get_ydata(),
+                                      curve(demo, "maml", "after").get_ydata())
 
 
 def test_more_steps_fit_the_samples_better(demo):
     demo.update(amplitude=3.0, phase=1.0, k=10, steps=0)
     x, y = samples(demo).T
-    grid = demo.artists["true"].get_xdata()
+    grid = curve(demo, "true").get_xdata()
     errors = []
     for steps in (0, 10):
         demo.update(steps=steps)
-        errors.append(np.mean((np.interp(x, grid, demo.artists["maml", "after"].get_ydata()) - y) ** 2))
+        fit = np.interp(x, grid, curve(demo, "maml", "after").get_ydata())
+        errors.append(np.mean((fit - y) ** 2))
     assert errors[1] < errors[0]
 
 
 def test_new_samples_button_is_reproducible():
-    first, second = sinusoid.build(), sinusoid.build()
+    first, second = sinusoid.sinusoid_fit(), sinusoid.sinusoid_fit()
     before = samples(first)
     np.testing.assert_array_equal(before, samples(second))
     for demo in (first, second):
@@ -74,7 +90,7 @@ def test_new_samples_button_is_reproducible():
     assert not np.allclose(after, before)
     np.testing.assert_array_equal(after, samples(second))
     first.update(k=10)
-    np.testing.assert_array_equal(samples(first)[:5], after)  # more points keep the ones already drawn
+    np.testing.assert_array_equal(samples(first)[:5], after)  # more points keep the ones drawn
 
 
 def test_extremes_are_finite_and_axes_fixed(demo):

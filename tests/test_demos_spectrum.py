@@ -1,9 +1,8 @@
-"""The Hessian-spectrum demo: what it draws is |1 − αλ| of the precomputed eigenvalues and ‖I − αH‖ᵏ, axes stay
-fixed over the sliders' ranges, and it still builds (with a clear message) when the MAML weights are missing."""
+"""The Hessian-spectrum demo: what it draws is |1 − αλ| of the precomputed eigenvalues and
+‖I − αH‖ᵏ, and axes stay fixed over the sliders' ranges."""
 import numpy as np
 import pytest
 
-from mamlkit import zoo
 from mamlkit.demos import spectrum as demo_module
 from mamlkit.spectrum import step_norm
 
@@ -26,12 +25,14 @@ def test_drawn_values_follow_the_eigenvalues(demo):
             values = np.concatenate((bottom, top))
             np.testing.assert_allclose(line.get_xdata(), values)
             np.testing.assert_allclose(line.get_ydata(), np.abs(1 - lr * values))
-        solid = [line for line in ax_power.get_lines() if line.get_linestyle() == "-" and line.get_marker() == "None"
+        solid = [line for line in ax_power.get_lines()
+                 if line.get_linestyle() == "-" and line.get_marker() == "None"
                  and len(line.get_xdata()) == demo_module.MAX_STEPS + 1]
         assert len(solid) == len(found)
         for line, (bottom, top) in zip(solid, found.values()):
             norm = step_norm(bottom[0], top[-1], lr)
-            np.testing.assert_allclose(line.get_ydata(), norm ** np.arange(demo_module.MAX_STEPS + 1))
+            np.testing.assert_allclose(line.get_ydata(),
+                                       norm ** np.arange(demo_module.MAX_STEPS + 1))
             assert f"{norm:.3f}" in demo.message_text
 
 
@@ -40,14 +41,16 @@ def test_spectrum_ends_are_ordered_and_finite(demo):
     for bottom, top in found.values():
         assert np.all(np.isfinite(bottom)) and np.all(np.isfinite(top))
         assert np.all(np.diff(bottom) >= 0) and np.all(np.diff(top) >= 0) and bottom[-1] <= top[0]
-        assert bottom[0] < 0 < top[-1]  # ReLU MLP on 10 points: negative curvature exists, so never a contraction
+        # ReLU MLP on 10 points: negative curvature exists, so never a contraction
+        assert bottom[0] < 0 < top[-1]
 
 
 def test_sweep_is_finite_and_axes_fixed(demo):
     limits = [(ax.get_xlim(), ax.get_ylim()) for ax in demo.fig.axes]
     rng = np.random.default_rng(0)
     for values in [{"lr": 1e-3, "steps": 1}, {"lr": 1.0, "steps": 10}] + [
-            {"lr": float(10 ** rng.uniform(-3, 0)), "steps": int(rng.integers(1, 11))} for _ in range(5)]:
+            {"lr": float(10 ** rng.uniform(-3, 0)), "steps": int(rng.integers(1, 11))}
+            for _ in range(5)]:
         demo.update(**values)
         assert demo.last_error is None, demo.last_error
         assert [(ax.get_xlim(), ax.get_ylim()) for ax in demo.fig.axes] == limits
@@ -55,18 +58,3 @@ def test_sweep_is_finite_and_axes_fixed(demo):
             for line in ax.get_lines():
                 assert np.all(np.isfinite(np.asarray(line.get_xydata(), dtype=float)))
     demo.update(lr=0.01, steps=5)
-
-
-def test_builds_without_the_maml_weights(monkeypatch):
-    def missing(name):
-        raise ValueError(f"name must be one of [], got {name!r}")
-
-    monkeypatch.setattr(zoo, "load", missing)
-    demo_module._spectra.cache_clear()
-    try:
-        demo = demo_module.hessian_spectrum(n_eigen=3)
-        assert demo.last_error is None
-        assert "not shipped" in demo.message_text
-        assert "initialisation" in demo.message_text
-    finally:
-        demo_module._spectra.cache_clear()

@@ -1,4 +1,5 @@
-"""``exercises.check``, the self-check under every exercise: what a learner sees for each kind of answer."""
+"""``exercises.check``, the self-check under every exercise: what a learner sees for each kind of
+answer."""
 import numpy as np
 import pytest
 

@@ -1,11 +1,14 @@
-"""Meta-gradients: MAML, FOMAML, Reptile, iMAML (and pretraining) against finite differences, closed forms and
-their identities; conjugate gradient; the batch functions meta_gradient / meta_value_and_gradient."""
+"""Meta-gradients: MAML, FOMAML, Reptile, iMAML (and pretraining) against finite differences,
+closed forms and their identities; conjugate gradient and its positive-definiteness guard; the batch
+functions meta_gradient / meta_value_and_gradient against the same quantities computed by hand."""
 import autograd
+import autograd.numpy
 import numpy as np
 import pytest
 
 import mamlkit as mk
 from mamlkit import Task, models, tasks
+from mamlkit.spectrum import extreme_eigenvalues
 
 STEPS = (0, 1, 4)
 
@@ -16,7 +19,15 @@ def query_loss_after_adaptation(problem, steps):
     return lambda t: loss(mk.adapt(loss, t, train, lr, steps), test)
 
 
-# ---------------------------------------------------------------------------------------------------------------
+def descend(loss, theta, data, lr, steps, lam=0.0):
+    """φᵏ by k steps φ ← φ − α (∇L(φ) + λ (φ − θ)), written with autograd.grad (not inner_loop)."""
+    grad, phi = autograd.grad(loss), theta
+    for _ in range(steps):
+        phi = phi - lr * (grad(phi, data) + lam * (phi - theta))
+    return phi
+
+
+# -------------------------------------------------------------------------------------------------
 # MAML and FOMAML
 
 
@@ -43,10 +54,10 @@ def test_fomaml_grad_is_query_gradient_at_adapted_point(problem, fd, steps):
 @pytest.mark.parametrize("steps", STEPS)
 def test_maml_is_adaptation_jacobian_transpose_times_fomaml(problem, steps):
     """∇_θ L_te(U^k(θ)) = (dU^k/dθ)ᵀ ∇L_te(φᵏ): the chain rule through the inner loop."""
-    loss, lr = problem.loss, problem.lr
-    jac = mk.adaptation_jacobian(loss, problem.theta, problem.task.train, lr, steps)
-    first_order = mk.fomaml_grad(loss, problem.theta, problem.task, lr, steps)
-    np.testing.assert_allclose(mk.maml_grad(loss, problem.theta, problem.task, lr, steps), jac.T @ first_order,
+    loss, lr, theta, task = problem.loss, problem.lr, problem.theta, problem.task
+    jac = mk.adaptation_jacobian(loss, theta, task.train, lr, steps)
+    first_order = mk.fomaml_grad(loss, theta, task, lr, steps)
+    np.testing.assert_allclose(mk.maml_grad(loss, theta, task, lr, steps), jac.T @ first_order,
                                rtol=1e-9, atol=1e-12)
 
 
@@ -63,14 +74,16 @@ def test_zero_steps_maml_and_fomaml_are_the_query_gradient_at_theta(problem, fd)
 def linear_loss(theta, data):
     """L(θ; x, y) = mean_j y_j (x_j · θ): linear in θ, so its Hessian is zero."""
     x, y = data
-    return np.mean(y * (x @ theta))
+    return autograd.numpy.mean(y * (x @ theta))
 
 
 @pytest.mark.parametrize("steps", STEPS)
 def test_fomaml_equals_maml_on_a_linear_loss(steps):
-    """With H = 0 every factor I − αH is I, so the first-order gradient is exact: mean_j y_j x_j of the query set."""
+    """FOMAML = MAML without curvature: with H = 0 every factor I − αH is I, so the first-order
+    gradient is exact, mean_j y_j x_j of the query set."""
     rng = np.random.default_rng(0)
-    task = Task((rng.normal(size=(6, 3)), rng.normal(size=6)), (rng.normal(size=(4, 3)), rng.normal(size=4)))
+    task = Task((rng.normal(size=(6, 3)), rng.normal(size=6)),
+                (rng.normal(size=(4, 3)), rng.normal(size=4)))
     theta = rng.normal(size=3)
     maml = mk.maml_grad(linear_loss, theta, task, 0.3, steps)
     fomaml = mk.fomaml_grad(linear_loss, theta, task, 0.3, steps)
@@ -81,30 +94,29 @@ def test_fomaml_equals_maml_on_a_linear_loss(steps):
 
 @pytest.mark.parametrize("steps", (2, 4))
 def test_article_error_3_k_step_maml_uses_the_ordered_product_along_the_path(problem, steps):
-    """The article's MAML gradient uses (I − αH(θ))^k for k inner steps, the Hessian at the START point only.
-
-    The correct Jacobian is the ordered product (I − αH(φᵏ⁻¹)) ··· (I − αH(φ⁰)) along the inner path. On a
-    non-quadratic loss the two differ, and the exact MAML gradient matches the ordered product, not the power.
-    """
-    loss, train, lr = problem.loss, problem.task.train, problem.lr
-    ordered = mk.adaptation_jacobian(loss, problem.theta, train, lr, steps)
-    eye = np.eye(problem.theta.size)
+    """The article's MAML gradient uses (I − αH(θ))^k for k inner steps, the Hessian at the START
+    point only. The correct Jacobian is the ordered product (I − αH(φᵏ⁻¹)) ··· (I − αH(φ⁰)) along
+    the inner path. On a non-quadratic loss the two differ, and exact MAML matches the ordered
+    product."""
+    loss, train, lr, theta = problem.loss, problem.task.train, problem.lr, problem.theta
+    ordered = mk.adaptation_jacobian(loss, theta, train, lr, steps)
+    eye = np.eye(theta.size)
     # the ordered product written out from the inner path, independently of adaptation_jacobian
-    path = mk.inner_path(loss, problem.theta, train, lr, steps)
+    path = mk.inner_path(loss, theta, train, lr, steps)
     product = eye
     for phi in path[:-1]:
         product = (eye - lr * autograd.hessian(loss)(phi, train)) @ product
     np.testing.assert_allclose(ordered, product, rtol=1e-10, atol=1e-12)
-    article = np.linalg.matrix_power(eye - lr * mk.hessian(loss, problem.theta, train), steps)
+    article = np.linalg.matrix_power(eye - lr * mk.hessian(loss, theta, train), steps)
     assert np.linalg.norm(ordered - article) > 1e-2 * np.linalg.norm(ordered)
 
-    first_order = mk.fomaml_grad(loss, problem.theta, problem.task, lr, steps)
-    maml = mk.maml_grad(loss, problem.theta, problem.task, lr, steps)
+    first_order = mk.fomaml_grad(loss, theta, problem.task, lr, steps)
+    maml = mk.maml_grad(loss, theta, problem.task, lr, steps)
     np.testing.assert_allclose(maml, ordered.T @ first_order, rtol=1e-9, atol=1e-12)
     assert np.linalg.norm(maml - article.T @ first_order) > 1e-2 * np.linalg.norm(maml)
 
 
-# ---------------------------------------------------------------------------------------------------------------
+# -------------------------------------------------------------------------------------------------
 # Pretraining and Reptile
 
 
@@ -120,23 +132,26 @@ def test_pretrain_grad_is_the_gradient_on_all_of_the_task_data(name, problems, f
     data = joined(problem.task)
     directions = fd.directions(problem.theta.size)
     numeric = fd.diff(lambda t: problem.loss(t, data), problem.theta, directions)
-    assert fd.rel(directions @ mk.pretrain_grad(problem.loss, problem.theta, problem.task), numeric) < 1e-7
+    grad = mk.pretrain_grad(problem.loss, problem.theta, problem.task)
+    assert fd.rel(directions @ grad, numeric) < 1e-7
 
 
 @pytest.mark.parametrize("name", ["softplus", "mlp_tanh", "mlp_relu"])
 @pytest.mark.parametrize("steps", STEPS)
 def test_reptile_grad_is_theta_minus_adapted_on_all_data(name, problems, steps):
-    problem = problems[name]
-    expected = problem.theta - mk.adapt(problem.loss, problem.theta, joined(problem.task), problem.lr, steps)
-    np.testing.assert_allclose(mk.reptile_grad(problem.loss, problem.theta, problem.task, problem.lr, steps),
-                               expected, rtol=1e-12, atol=1e-15)
+    loss, theta, task, lr = problems[name]
+    expected = theta - mk.adapt(loss, theta, joined(task), lr, steps)
+    np.testing.assert_allclose(mk.reptile_grad(loss, theta, task, lr, steps), expected,
+                               rtol=1e-12, atol=1e-15)
 
 
 def test_reptile_one_step_is_lr_times_the_plain_gradient(problem, fd):
-    """k = 1: θ − U(θ) = α ∇L(θ; D), on a Task (= α · pretrain_grad) and on plain data (= α ∇L by finite differences)."""
+    """k = 1: θ − U(θ) = α ∇L(θ; D), joint training: on a Task it is α · pretrain_grad, on plain
+    data α ∇L by finite differences."""
     loss, theta, lr = problem.loss, problem.theta, problem.lr
     np.testing.assert_allclose(mk.reptile_grad(loss, theta, problem.task, lr, 1),
-                               lr * mk.pretrain_grad(loss, theta, problem.task), rtol=1e-12, atol=1e-15)
+                               lr * mk.pretrain_grad(loss, theta, problem.task),
+                               rtol=1e-12, atol=1e-15)
     data = problem.task.train
     directions = fd.directions(theta.size)
     numeric = fd.diff(lambda t: loss(t, data), theta, directions)
@@ -144,19 +159,20 @@ def test_reptile_one_step_is_lr_times_the_plain_gradient(problem, fd):
 
 
 def test_toy_task_with_the_same_support_and_query_counts_its_data_once():
-    """SoftplusLine.task uses one data set as support and query: Reptile and pretraining see it once, not twice
-    (a summed loss over duplicated points would double the step)."""
+    """SoftplusLine.task uses one data set as support and query: Reptile and pretraining see it
+    once, not twice (a summed loss over duplicated points would double the step)."""
     line = tasks.SoftplusLine(0.5, 0.05, n=25)
     theta = np.array([0.3, 0.85])
     grad = autograd.grad(line.loss)(theta, line.data)
     np.testing.assert_allclose(mk.pretrain_grad(line.loss, theta, line.task), grad, rtol=1e-12)
-    np.testing.assert_allclose(mk.reptile_grad(line.loss, theta, line.task, 0.015, 1), 0.015 * grad, rtol=1e-12)
-    quad = tasks.Quadratic()  # data (C, g) is a pair but not (x, y): it must not be concatenated
-    np.testing.assert_allclose(mk.pretrain_grad(quad.loss, theta, quad.task), quad.C @ (theta - 0.5) + quad.g,
+    np.testing.assert_allclose(mk.reptile_grad(line.loss, theta, line.task, 0.015, 1), 0.015 * grad,
                                rtol=1e-12)
+    quad = tasks.Quadratic()  # data (C, g) is a pair but not (x, y): it must not be concatenated
+    np.testing.assert_allclose(mk.pretrain_grad(quad.loss, theta, quad.task),
+                               quad.C @ (theta - 0.5) + quad.g, rtol=1e-12)
 
 
-# ---------------------------------------------------------------------------------------------------------------
+# -------------------------------------------------------------------------------------------------
 # iMAML and conjugate gradient
 
 LAM = 15.0  # above −λ_min(H_train) for every problem, so I + H/λ is positive definite
@@ -164,7 +180,8 @@ LAM = 15.0  # above −λ_min(H_train) for every problem, so I + H/λ is positiv
 
 @pytest.mark.parametrize("steps", (0, 1, 5))
 def test_imaml_grad_matches_dense_solve(problem, steps):
-    """(I + H_tr(φ*)/λ) g = ∇L_te(φ*), solved densely, with φ* from proximal_adapt and enough CG steps."""
+    """(I + H_tr(φ*)/λ) g = ∇L_te(φ*), solved densely, with φ* from proximal_adapt and enough CG
+    steps."""
     loss, (train, test), lr = problem.loss, problem.task, problem.lr
     phi = mk.proximal_adapt(loss, problem.theta, train, lr, steps, LAM)
     d = problem.theta.size
@@ -204,8 +221,8 @@ def test_imaml_on_a_quadratic_inner_loss_equals_the_closed_form():
     """Many inner steps reach φ* = (C + λI)⁻¹(λθ + C·½ − g); then g = (I + C/λ)⁻¹ ∇L_te(φ*)."""
     lam, lr, steps = 2.0, 0.4, 80
     phi_star = quadratic_proximal_point(lam)
-    np.testing.assert_allclose(mk.proximal_adapt(QUAD_TRAIN.loss, QUAD_THETA, QUAD_TRAIN.data, lr, steps, lam),
-                               phi_star, rtol=1e-12)
+    adapted = mk.proximal_adapt(QUAD_TRAIN.loss, QUAD_THETA, QUAD_TRAIN.data, lr, steps, lam)
+    np.testing.assert_allclose(adapted, phi_star, rtol=1e-12)
     C_te, g_te = QUAD_TEST.data
     expected = np.linalg.solve(np.eye(2) + QUAD_TRAIN.C / lam, C_te @ (phi_star - 0.5) + g_te)
     got = mk.imaml_grad(QUAD_TRAIN.loss, QUAD_THETA, QUAD_TASK, lr, steps, lam, cg_steps=2)
@@ -213,11 +230,9 @@ def test_imaml_on_a_quadratic_inner_loss_equals_the_closed_form():
 
 
 def test_article_error_4_imaml_solves_with_the_test_gradient():
-    """The article's iMAML text puts the TRAIN gradient on the right-hand side of (I + H_tr/λ) g = ∇L.
-
-    It must be the test (query) gradient: with train ≠ test the result equals the solve with ∇L_te(φ*) and
-    differs from the solve with ∇L_tr(φ*).
-    """
+    """The article's iMAML text puts the TRAIN gradient on the right-hand side of
+    (I + H_tr/λ) g = ∇L. It must be the test (query) gradient: with train ≠ test the result equals
+    the solve with ∇L_te(φ*) and differs from the solve with ∇L_tr(φ*)."""
     lam, lr, steps = 2.0, 0.4, 80
     phi_star = quadratic_proximal_point(lam)
     system = np.eye(2) + QUAD_TRAIN.C / lam
@@ -237,11 +252,13 @@ def test_conjugate_gradient_matches_numpy_solve():
     x = mk.conjugate_gradient(lambda v: A @ v, b, steps=6)
     np.testing.assert_allclose(x, np.linalg.solve(A, b), rtol=1e-9)
     # fewer steps than d: an approximation that is not yet the solution
-    assert np.linalg.norm(mk.conjugate_gradient(lambda v: A @ v, b, steps=2) - np.linalg.solve(A, b)) > 1e-6
+    two = mk.conjugate_gradient(lambda v: A @ v, b, steps=2)
+    assert np.linalg.norm(two - np.linalg.solve(A, b)) > 1e-6
 
 
 def test_conjugate_gradient_of_zero_right_hand_side_is_zero():
-    np.testing.assert_array_equal(mk.conjugate_gradient(lambda v: 2 * v, np.zeros(3), steps=3), np.zeros(3))
+    np.testing.assert_array_equal(mk.conjugate_gradient(lambda v: 2 * v, np.zeros(3), steps=3),
+                                  np.zeros(3))
 
 
 def test_conjugate_gradient_refuses_an_indefinite_system():
@@ -259,107 +276,167 @@ def test_conjugate_gradient_refuses_a_direction_of_zero_curvature():
 
 
 def test_imaml_refuses_lambda_below_minus_the_smallest_hessian_eigenvalue(problems):
-    """At a hill of the bumps the train Hessian is negative definite: I + H/λ is positive definite only when
-    λ > −λ_min(H). Just below it iMAML raises; just above it, it matches the dense solve."""
-    problem = problems["bumps"]
-    loss, (train, test), lr = problem.loss, problem.task, problem.lr
-    H = mk.hessian(loss, problem.theta, train)  # steps = 0: φ* = θ
+    """At a hill of the bumps the train Hessian is negative definite: I + H/λ is positive definite
+    only when λ > −λ_min(H). Just below it iMAML raises; just above it, it matches the dense
+    solve."""
+    loss, theta, task, lr = problems["bumps"]
+    H = mk.hessian(loss, theta, task.train)  # steps = 0: φ* = θ
     threshold = -np.linalg.eigvalsh(H)[0]
     assert threshold > 0
     with pytest.raises(mk.NotPositiveDefiniteError, match="λ"):
-        mk.imaml_grad(loss, problem.theta, problem.task, lr, 0, 0.9 * threshold, cg_steps=5)
+        mk.imaml_grad(loss, theta, task, lr, 0, 0.9 * threshold, cg_steps=5)
     lam = 1.1 * threshold
-    expected = np.linalg.solve(np.eye(2) + H / lam, autograd.grad(loss)(problem.theta, test))
-    np.testing.assert_allclose(mk.imaml_grad(loss, problem.theta, problem.task, lr, 0, lam, cg_steps=5), expected,
+    expected = np.linalg.solve(np.eye(2) + H / lam, autograd.grad(loss)(theta, task.test))
+    np.testing.assert_allclose(mk.imaml_grad(loss, theta, task, lr, 0, lam, cg_steps=5), expected,
                                rtol=1e-9)
 
 
-@pytest.mark.parametrize("steps", (0, 3))
-def test_damped_imaml_solves_the_damped_system(problem, steps):
-    """With ρ = cg_damping and λ_d = lam_damping: ((1 + ρ) I + H_tr(φ*)/(λ + λ_d)) g = ∇L_te(φ*), solved densely,
-    with φ* from the proximal loop of λ itself."""
-    loss, (train, test), lr = problem.loss, problem.task, problem.lr
-    rho, lam_d = 1.0, 10.0
-    phi = mk.proximal_adapt(loss, problem.theta, train, lr, steps, LAM)
-    d = problem.theta.size
-    system = (1 + rho) * np.eye(d) + mk.hessian(loss, phi, train) / (LAM + lam_d)
-    expected = np.linalg.solve(system, autograd.grad(loss)(phi, test))
-    got = mk.imaml_grad(loss, problem.theta, problem.task, lr, steps, LAM, cg_steps=min(d, 40), cg_damping=rho,
-                        lam_damping=lam_d)
-    np.testing.assert_allclose(got, expected, rtol=1e-8, atol=1e-10)
+# -------------------------------------------------------------------------------------------------
+# The positive-definiteness guard: pᵀAp ≤ 0 proves that A is indefinite; its absence proves nothing
+
+GUARD_SEEDS = range(10)
 
 
-def test_damping_is_a_larger_lambda_in_the_solve_scaled_by_one_over_one_plus_rho(problem):
-    """At steps = 0 (φ* = θ whatever λ is) the damped gradient is the undamped one at λ' = (1 + ρ)(λ + λ_d), over
-    1 + ρ; ρ = λ_d = 0 is the undamped gradient exactly."""
-    loss, task, lr, theta = problem.loss, problem.task, problem.lr, problem.theta
-    rho, lam_d = 0.5, 4.0
-    d = theta.size
-    damped = mk.imaml_grad(loss, theta, task, lr, 0, LAM, cg_steps=d, cg_damping=rho, lam_damping=lam_d)
-    wider = mk.imaml_grad(loss, theta, task, lr, 0, (1 + rho) * (LAM + lam_d), cg_steps=d)
-    np.testing.assert_allclose(damped, wider / (1 + rho), rtol=1e-8, atol=1e-12)
-    np.testing.assert_array_equal(mk.imaml_grad(loss, theta, task, lr, 2, LAM, cg_damping=0.0, lam_damping=0.0),
-                                  mk.imaml_grad(loss, theta, task, lr, 2, LAM))
+def imaml_system(seed, factor, activation="tanh"):
+    """iMAML's system at steps = 0 (φ* = θ) on a 1-8-8-1 MLP's sinusoid task: the problem, λ =
+    factor · (−λ_min(H_tr)), A = I + H_tr/λ and b = ∇L_te(θ). factor < 1: A is indefinite."""
+    model = models.MLP((1, 8, 8, 1), activation)
+    rng = np.random.default_rng(seed)
+    theta, task = model.init(rng), tasks.Sinusoid().sample(rng, 10, 10)
+    H = mk.hessian(model.loss, theta, task.train)
+    lam = factor * -np.linalg.eigvalsh(H)[0]
+    assert lam > 0
+    A = np.eye(theta.size) + H / lam
+    return model, theta, task, lam, A, autograd.grad(model.loss)(theta, task.test)
 
 
-def test_damping_keeps_the_system_definite_where_the_exact_one_is_not(problems):
-    """At the bumps' hill, λ = 0.9·(−λ_min(H)) makes I + H/λ indefinite (the exact iMAML gradient is refused), but
-    (1 + ρ) I + H/λ with ρ = 1 is positive definite: the damped gradient is the dense solve of that system."""
-    problem = problems["bumps"]
-    loss, (train, test), lr = problem.loss, problem.task, problem.lr
-    H = mk.hessian(loss, problem.theta, train)
-    lam = 0.9 * -np.linalg.eigvalsh(H)[0]
-    with pytest.raises(mk.NotPositiveDefiniteError):
-        mk.imaml_grad(loss, problem.theta, problem.task, lr, 0, lam, cg_steps=5)
-    expected = np.linalg.solve(2 * np.eye(2) + H / lam, autograd.grad(loss)(problem.theta, test))
-    np.testing.assert_allclose(mk.imaml_grad(loss, problem.theta, problem.task, lr, 0, lam, cg_steps=5, cg_damping=1.0),
-                               expected, rtol=1e-9)
+def first_refusal(A, b, most):
+    """The least number of CG steps k ≤ ``most`` at which conjugate_gradient raises, else None."""
+    for k in range(1, most + 1):
+        try:
+            mk.conjugate_gradient(lambda v: A @ v, b, k)
+        except mk.NotPositiveDefiniteError:
+            return k
+    return None
 
 
-# ---------------------------------------------------------------------------------------------------------------
+def first_indefinite_krylov_space(A, b, most):
+    """The least k ≤ ``most`` for which A restricted to span{b, Ab, …, A^(k−1) b} has an eigenvalue
+    ≤ 0 (its smallest Ritz value, by Lanczos with full reorthogonalisation), else None."""
+    basis = [b / np.linalg.norm(b)]
+    for k in range(1, most + 1):
+        Q = np.array(basis).T
+        if np.linalg.eigvalsh(Q.T @ A @ Q)[0] <= 0:
+            return k
+        w = A @ basis[-1]
+        for _ in range(2):
+            w = w - Q @ (Q.T @ w)
+        basis.append(w / np.linalg.norm(w))
+    return None
+
+
+@pytest.mark.parametrize("activation", ["tanh", "relu"])
+def test_the_guard_fires_once_the_krylov_space_holds_a_direction_of_negative_curvature(activation):
+    """CG's k-th direction p has pᵀAp ≤ 0 exactly when A restricted to the k-dimensional Krylov
+    space of b is not positive definite. So after k steps the guard has detected indefiniteness if
+    and only if A is indefinite on that space: at λ = 0.98 · (−λ_min(H)), 20 steps always get
+    there, the default 5 steps usually do not."""
+    refusals = []
+    for seed in GUARD_SEEDS:
+        *_, A, b = imaml_system(seed, 0.98, activation)
+        refusal = first_refusal(A, b, 20)
+        assert refusal is not None and refusal == first_indefinite_krylov_space(A, b, 20)
+        refusals.append(refusal)
+    assert max(refusals) > 5
+
+
+@pytest.mark.parametrize("activation", ["tanh", "relu"])
+def test_imaml_with_few_cg_steps_can_miss_a_slightly_indefinite_system(activation):
+    """The guard is a proof of indefiniteness only: with cg_steps = 5 most slightly indefinite
+    systems (λ = 0.98 · (−λ_min)) pass without an error and give a finite, meaningless gradient,
+    although Lanczos (spectrum.extreme_eigenvalues, which="SA") shows λ_min(H) < −λ; with 20 steps
+    each raises."""
+    missed = 0
+    for seed in GUARD_SEEDS:
+        model, theta, task, lam, A, b = imaml_system(seed, 0.98, activation)
+        smallest = extreme_eigenvalues(model.loss, theta, task.train, k=1, which="SA")[0]
+        assert 1 + smallest / lam < 0  # A = I + H/λ has a negative eigenvalue
+        with pytest.raises(mk.NotPositiveDefiniteError):
+            mk.imaml_grad(model.loss, theta, task, 0.01, 0, lam, cg_steps=20)
+        try:
+            grad = mk.imaml_grad(model.loss, theta, task, 0.01, 0, lam, cg_steps=5)
+        except mk.NotPositiveDefiniteError:
+            continue
+        assert np.all(np.isfinite(grad))
+        missed += 1
+    assert missed >= len(GUARD_SEEDS) // 2
+
+
+@pytest.mark.parametrize("activation", ["tanh", "relu"])
+def test_the_guard_never_fires_on_a_positive_definite_system(activation):
+    """Just above the threshold (λ = 1.02 · (−λ_min), A's smallest eigenvalue about 0.02) every
+    direction has pᵀAp > 0, so even d = 97 CG steps raise nothing: an error is a proof."""
+    for seed in GUARD_SEEDS:
+        model, theta, task, lam, A, b = imaml_system(seed, 1.02, activation)
+        assert np.linalg.eigvalsh(A)[0] > 0
+        mk.conjugate_gradient(lambda v: A @ v, b, theta.size)
+        mk.imaml_grad(model.loss, theta, task, 0.01, 0, lam, cg_steps=theta.size)
+
+
+# -------------------------------------------------------------------------------------------------
 # A batch of tasks
 
 SINE_MLP = models.MLP((1, 8, 8, 1), "tanh")
 SINE_THETA = SINE_MLP.init(np.random.default_rng(5))
 SINE_TASKS = tasks.Sinusoid().sample_batch(np.random.default_rng(6), 3, 5, 5)
-LINE_TASKS = [Task(tasks.SoftplusLine(a, b, seed=s).data, tasks.SoftplusLine(a, b, seed=s + 10).data)
+LINE_TASKS = [Task(tasks.SoftplusLine(a, b, seed=s).data,
+                   tasks.SoftplusLine(a, b, seed=s + 10).data)
               for s, (a, b) in enumerate([(0.3, 0.05), (0.83, 0.75), (0.5, 0.2)])]
-# (loss, θ, tasks): an MLP's own loss takes the vectorised path of meta_value_and_gradient, any other loss the
-# per-task one; both must agree with the public per-task functions.
-BATCHES = {"mlp": (SINE_MLP.loss, SINE_THETA, SINE_TASKS), "softplus": (tasks.softplus_line_loss,
-                                                                       np.array([0.35, 0.55]), LINE_TASKS)}
+# (loss, θ, tasks): an MLP's own loss is vectorised, so meta_value_and_gradient runs the batch at
+# once; the softplus loss is not, so it runs task by task.
+BATCHES = {"mlp": (SINE_MLP.loss, SINE_THETA, SINE_TASKS),
+           "softplus": (tasks.softplus_line_loss, np.array([0.35, 0.55]), LINE_TASKS)}
 LR = 0.05
-
-
-def per_task(method, loss, theta, task):
-    """(loss the method reports, its meta-gradient) for one task, from the public per-task functions."""
-    train, test = task
-    if method == "pretrain":
-        return loss(theta, joined(task)), mk.pretrain_grad(loss, theta, task)
-    if method == "maml":
-        return loss(mk.adapt(loss, theta, train, LR, 2), test), mk.maml_grad(loss, theta, task, LR, 2)
-    if method == "fomaml":
-        return loss(mk.adapt(loss, theta, train, LR, 2), test), mk.fomaml_grad(loss, theta, task, LR, 2)
-    if method == "reptile":
-        return loss(mk.adapt(loss, theta, joined(task), LR, 3), joined(task)), mk.reptile_grad(loss, theta, task, LR, 3)
-    phi = mk.proximal_adapt(loss, theta, train, LR, 3, LAM)
-    return loss(phi, test), mk.imaml_grad(loss, theta, task, LR, 3, LAM, cg_steps=10)
-
-
 HYPER = {"pretrain": {}, "maml": {"lr": LR, "steps": 2}, "fomaml": {"lr": LR, "steps": 2},
-         "reptile": {"lr": LR, "steps": 3}, "imaml": {"lr": LR, "steps": 3, "lam": LAM, "cg_steps": 10}}
+         "reptile": {"lr": LR, "steps": 3},
+         "imaml": {"lr": LR, "steps": 3, "lam": LAM, "cg_steps": 40}}
+
+
+def by_hand(method, loss, theta, task):
+    """(the loss the method reports, its meta-gradient) on one task, from the formulas written out
+    with autograd.grad, ``descend`` and a dense solve: none of mamlkit's meta-gradient code."""
+    train, test = task
+    grad = autograd.grad(loss)
+    if method == "pretrain":
+        return loss(theta, joined(task)), grad(theta, joined(task))
+    if method == "maml":
+        def query_loss(t):
+            return loss(descend(loss, t, train, LR, 2), test)
+        return query_loss(theta), autograd.grad(query_loss)(theta)
+    if method == "fomaml":
+        phi = descend(loss, theta, train, LR, 2)
+        return loss(phi, test), grad(phi, test)
+    if method == "reptile":
+        phi = descend(loss, theta, joined(task), LR, 3)
+        return loss(phi, joined(task)), theta - phi
+    phi = descend(loss, theta, train, LR, 3, LAM)
+    system = np.eye(theta.size) + autograd.hessian(loss)(phi, train) / LAM
+    return loss(phi, test), np.linalg.solve(system, grad(phi, test))
 
 
 @pytest.mark.parametrize("batch", sorted(BATCHES))
 @pytest.mark.parametrize("method", sorted(HYPER))
-def test_meta_value_and_gradient_is_the_mean_over_tasks(method, batch):
+def test_meta_value_and_gradient_is_the_mean_over_tasks(method, batch, plain_mse):
+    """(1/T) Σ_i (L_i, g_i) with every L_i and g_i computed by hand; for the MLP by hand also means
+    through a plain-autograd MSE of MLP.apply instead of the hand-written backward pass."""
     loss, theta, task_list = BATCHES[batch]
-    values, grads = zip(*(per_task(method, loss, theta, task) for task in task_list))
+    reference = plain_mse(SINE_MLP) if batch == "mlp" else loss
+    values, grads = zip(*(by_hand(method, reference, theta, task) for task in task_list))
     value, grad = mk.meta_value_and_gradient(method, loss, theta, task_list, **HYPER[method])
     assert value == pytest.approx(np.mean(values), rel=1e-12)
-    np.testing.assert_allclose(grad, np.mean(grads, axis=0), rtol=1e-10, atol=1e-14)
-    np.testing.assert_allclose(mk.meta_gradient(method, loss, theta, task_list, **HYPER[method]),
-                               grad, rtol=1e-12, atol=1e-15)
+    np.testing.assert_allclose(grad, np.mean(grads, axis=0), rtol=1e-8, atol=1e-12)
+    np.testing.assert_array_equal(mk.meta_gradient(method, loss, theta, task_list, **HYPER[method]),
+                                  grad)
     # the tasks differ, so the mean is not any single task's gradient
     assert min(np.linalg.norm(grad - g) for g in grads) > 1e-6
 

@@ -1,4 +1,5 @@
-"""The two-command setup: conda and pip name the same packages, and make/CI have the entry points the README promises."""
+"""The two-command setup: conda and pip name the same packages, and make/CI have the entry points
+the README promises."""
 import fnmatch
 import os
 import pathlib
@@ -8,7 +9,7 @@ import yaml
 
 try:
     import tomllib
-except ModuleNotFoundError:  # Python 3.10 has no tomllib; pip (always in the venv) vendors the same parser
+except ModuleNotFoundError:  # Python 3.10 has no tomllib; pip (always in the venv) vendors it
     from pip._vendor import tomli as tomllib
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
@@ -25,7 +26,8 @@ def lower_bounds(requirements):
 
 
 def pip_packages():
-    """Runtime dependencies and the test extra of pyproject.toml (other extras, such as benchmarks, are optional)."""
+    """Runtime dependencies and the test extra of pyproject.toml (other extras, such as benchmarks,
+    are optional)."""
     project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
     return lower_bounds(project["dependencies"] + project["optional-dependencies"]["test"])
 
@@ -43,7 +45,8 @@ def test_environment_yml_and_pyproject_name_the_same_packages_and_bounds():
              for name, bound in lower_bounds(d for d in dependencies if isinstance(d, str)).items()}
     conda.pop("python"), conda.pop("pip")
     pip = pip_packages()
-    assert {"numpy", "autograd", "matplotlib", "ipywidgets", "jupyterlab", "tqdm", "pytest", "nbval"} <= set(pip)
+    assert {"numpy", "autograd", "matplotlib", "ipywidgets", "jupyterlab", "tqdm", "pytest",
+            "nbval"} <= set(pip)
     assert conda == pip
     assert all(bound is not None for bound in pip.values()), pip
 
@@ -51,7 +54,8 @@ def test_environment_yml_and_pyproject_name_the_same_packages_and_bounds():
 def test_environment_yml_installs_mamlkit_itself_editable_from_conda_forge():
     environment = conda_environment()
     assert "conda-forge" in environment["channels"]
-    pip_section = [d["pip"] for d in environment["dependencies"] if isinstance(d, dict) and "pip" in d]
+    pip_section = [d["pip"] for d in environment["dependencies"]
+                   if isinstance(d, dict) and "pip" in d]
     assert pip_section and "-e ." in pip_section[0]
 
 
@@ -62,22 +66,31 @@ def test_autograd_bound_works_with_numpy_2():
 def test_makefile_has_lab_and_test_and_ci_runs_make_test():
     makefile = (ROOT / "Makefile").read_text()
     for target in ("lab", "test"):
-        assert re.search(rf"^{target}:", makefile, re.MULTILINE), f"Makefile has no '{target}' target"
+        assert re.search(rf"^{target}:", makefile, re.MULTILINE), \
+            f"Makefile has no '{target}' target"
     ci = ROOT / ".ci" / "run"
-    commands = [line.strip() for line in ci.read_text().splitlines() if not line.strip().startswith("#")]
+    commands = [line.strip() for line in ci.read_text().splitlines()
+                if not line.strip().startswith("#")]
     assert "make test" in commands
     assert os.access(ci, os.X_OK)
 
 
 def test_a_built_package_holds_every_subpackage():
-    """pip install . (not -e) and a wheel ship what the build finds: mamlkit.demos included, benchmarks/ not.
+    """pip install . (not -e) and a wheel ship what the build finds: mamlkit.demos included,
+    benchmarks/ not.
 
-    setuptools' find matches each package's dotted name against the include patterns with fnmatch; the test does
-    the same rather than import setuptools, which a Python 3.12 venv does not have.
+    setuptools' find matches each package's dotted name against the include patterns with fnmatch;
+    the test does the same rather than import setuptools, which a Python 3.12 venv does not have.
     """
-    include = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]["packages"]["find"]["include"]
-    folders = [d for d in ROOT.iterdir() if d.is_dir() and not d.name.startswith(".")]  # not .venv, .git
-    packages = {str(p.parent.relative_to(ROOT)).replace(os.sep, ".") for d in folders for p in d.rglob("__init__.py")}
-    found = {name for name in packages if any(fnmatch.fnmatchcase(name, pattern) for pattern in include)}
-    on_disk = {str(p.parent.relative_to(ROOT)).replace(os.sep, ".") for p in (ROOT / "mamlkit").rglob("__init__.py")}
+    tool = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]
+    include = tool["setuptools"]["packages"]["find"]["include"]
+
+    def dotted(init):
+        return str(init.parent.relative_to(ROOT)).replace(os.sep, ".")
+
+    folders = [d for d in ROOT.iterdir() if d.is_dir() and not d.name.startswith(".")]  # no .venv
+    packages = {dotted(p) for d in folders for p in d.rglob("__init__.py")}
+    found = {name for name in packages
+             if any(fnmatch.fnmatchcase(name, pattern) for pattern in include)}
+    on_disk = {dotted(p) for p in (ROOT / "mamlkit").rglob("__init__.py")}
     assert found == on_disk and "mamlkit.demos" in found

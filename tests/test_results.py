@@ -1,153 +1,170 @@
-"""Reading benchmarks/results/: the sinusoid JSON into dicts and arrays, markdown tables into rows."""
+"""benchmarks/results/: the committed JSON that ``zoo.results`` reads, and
+benchmarks/bookkeeping.py, which writes it and reads the tables of the markdown pages."""
 import json
 import pathlib
+import sys
 
 import numpy as onp
 import pytest
 
-from mamlkit import results
+from mamlkit import zoo
 
 REPO = pathlib.Path(__file__).resolve().parents[1]
+RESULTS = REPO / "benchmarks" / "results"
+sys.path.insert(0, str(REPO / "benchmarks"))
+import bench_meta_gradient
+import bookkeeping
+
+TIMING_PAGE = (
+    "# Timing\n\nmachine: 2 cores\n\n### 1 inner step\n\n| method | ms (CPU) | × plain gradient |\n"
+    "|---|--:|:-:|\n| maml | 12.5 | ×2.1 |\n| fomaml | 5.0 | ×0.9 |\n"
+    "| torch.func: maml | 6.0 | |\n\n- a note\n\n"
+    "### 5 inner steps\n\n| method | ms (CPU) | × plain gradient |\n|---|---|---|\n"
+    "| maml | 50 | n/a |\n")
+MEMORY_PAGE = ("# Memory\n\n| inner steps | MAML peak (MB) | iMAML peak (MB) |\n|---|---|---|\n"
+               "| 1 | 1.5 | 4.0 |\n| 2 | 2.5 | n/a |\n")
 
 
-def fake_results(methods=results.METHODS, ks=(5, 10, 20), steps=(0, 1, 5, 10)):
-    """A file in the reproduction script's format; mse = 10·(method index + 1) + K + steps/100."""
-    return {m: {str(k): {str(s): {"mse": 10.0 * (i + 1) + k + s / 100, "ci95": 0.1 * (i + 1)} for s in steps}
-                for k in ks} for i, m in enumerate(methods)}
-
-
-@pytest.fixture
-def folder(tmp_path):
-    (tmp_path / "sinusoid.json").write_text(json.dumps(fake_results()))
-    (tmp_path / "meta_gradient.md").write_text(
-        "# Timing\n\nmachine: 2 cores\n\n### 1 inner step\n\n| method | ms (CPU) | × plain gradient |\n|---|--:|:-:|\n"
-        "| maml | 12.5 | ×2.1 |\n| fomaml | 5.0 | ×0.9 |\n| torch.func: maml | 6.0 | |\n\n- a note\n\n"
-        "### 5 inner steps\n\n| method | ms (CPU) | × plain gradient |\n|---|---|---|\n| maml | 50 | 8.4 |\n")
-    (tmp_path / "memory.md").write_text(
-        "# Memory\n\n| inner steps | MAML peak (MB) | iMAML peak (MB) |\n|---|---|---|\n| 1 | 1.5 | 4.0 |\n"
-        "| 2 | 2.5 | n/a |\n")
-    return tmp_path
-
-
-def test_load_sinusoid_turns_string_keys_into_ints(folder):
-    data = results.load_sinusoid(folder)
-    assert set(data) == set(results.METHODS)
-    assert set(data["maml"]) == {5, 10, 20} and set(data["maml"][5]) == {0, 1, 5, 10}
-    assert data["maml"][10][5] == {"mse": 20.0 + 10 + 0.05, "ci95": pytest.approx(0.2)}
-    assert results.load_sinusoid(folder / "sinusoid.json") == data  # the file itself works too
-
-
-def test_sinusoid_arrays_rows_are_methods_columns_are_steps(folder):
-    mse, ci = results.sinusoid_arrays(results.load_sinusoid(folder), 5)
-    assert mse.shape == ci.shape == (5, 4)
-    onp.testing.assert_allclose(mse[1], [25.0, 25.01, 25.05, 25.1])  # maml is row 1
-    onp.testing.assert_allclose(ci[:, 0], [0.1, 0.2, 0.3, 0.4, 0.5])
-    mse, _ = results.sinusoid_arrays(results.load_sinusoid(folder), 10, methods=("imaml",), steps=(1,))
-    assert mse.tolist() == [[60.01]]
-    with pytest.raises(ValueError, match="K=7"):
-        results.sinusoid_arrays(results.load_sinusoid(folder), 7)
-
-
-def test_sinusoid_markdown_has_a_cell_per_k_and_step(folder):
-    table = results.sinusoid_markdown(results.load_sinusoid(folder), labels={"maml": "MAML"})
-    lines = table.splitlines()
-    assert len(lines) == 2 + 5
-    assert lines[0].count("|") == 1 + 1 + 8 and "K=5, 1 step |" in lines[0] and "K=10, 10 steps" in lines[0]
-    assert lines[3].startswith("| MAML | 25.000 ± 0.200 | 25.010 ± 0.200")
-
-
-def test_missing_file_says_which_script_makes_it(tmp_path):
-    with pytest.raises(results.ResultsMissingError, match="reproduce_sinusoid.py"):
-        results.load_sinusoid(tmp_path)
-    with pytest.raises(results.ResultsMissingError, match="bench_meta_gradient.py"):
-        results.load_timing(tmp_path)
-    with pytest.raises(results.ResultsMissingError, match="bench_memory.py"):
-        results.load_memory(tmp_path / "memory.md")
-    assert issubclass(results.ResultsMissingError, FileNotFoundError)
-
-
-def test_diverged_entries_are_stored_as_null_and_read_back_as_inf(tmp_path):
-    data = fake_results()
-    data["imaml"]["5"]["10"] = {"mse": float("inf"), "ci95": float("nan")}  # what a diverged fine-tuning gives
-    data["imaml"]["5"]["5"] = {"mse": 1.4e41, "ci95": 2.7e41}
-    text = results.dumps(data)
+def test_dumps_writes_inf_and_nan_as_null_and_results_reads_null_back_as_inf(tmp_path, monkeypatch):
+    diverged = {"mse": float("inf"), "ci95": float("nan")}  # what a diverged fine-tuning gives
+    data = {"imaml": {"5": {"10": diverged, "5": {"mse": 1.4e41, "ci95": 2.7e41}}}}
+    text = bookkeeping.dumps(data)
     strict = json.loads(text, parse_constant=lambda name: pytest.fail(f"{name} is not JSON"))
-    assert strict["imaml"]["5"]["10"] == {"mse": None, "ci95": None} and data["imaml"]["5"]["10"]["mse"] == onp.inf
-    (tmp_path / "sinusoid.json").write_text(text)
-    loaded = results.load_sinusoid(tmp_path)
-    assert loaded["imaml"][5][10] == {"mse": onp.inf, "ci95": onp.inf} and loaded["imaml"][5][5]["mse"] == 1.4e41
-    row = results.sinusoid_markdown(loaded, ks=(5,)).splitlines()[-1]
-    assert row.endswith("| 1.4e+41 ± 2.7e+41 | diverged |")
-    assert results.mse_text(0.6054, 0.0541) == "0.605 ± 0.054"
-    assert results.mse_text(0.6054) == "0.605" and results.mse_text(5.1e8) == "5.1e+08"
-    assert results.mse_text(float("inf")) == results.mse_text(float("nan"), 0.1) == "diverged"
+    assert strict["imaml"]["5"]["10"] == {"mse": None, "ci95": None}
+    assert data["imaml"]["5"]["10"]["mse"] == onp.inf  # the input is not modified
+    monkeypatch.setattr(zoo, "RESULTS", tmp_path)
+    bookkeeping.write_json(tmp_path / "sinusoid.json", data)
+    assert zoo.results("sinusoid") == {"imaml": {5: {10: {"mse": onp.inf, "ci95": onp.inf},
+                                                     5: {"mse": 1.4e41, "ci95": 2.7e41}}}}
 
 
 def test_dumps_reaches_into_nested_lists_and_leaves_finite_values_alone():
-    data = {"draws": [0.5, float("-inf"), [float("nan"), 2]], "n": 3, "name": "maml", "none": None, "t": (1.5,)}
-    assert json.loads(results.dumps(data)) == {"draws": [0.5, None, [None, 2]], "n": 3, "name": "maml",
-                                               "none": None, "t": [1.5]}
-    assert data["draws"][1] == -onp.inf  # the input is not modified
-    assert results.dumps({"a": onp.float64(onp.inf), "b": onp.float64(0.25)}) == '{"a": null, "b": 0.25}'
+    data = {"draws": [0.5, float("-inf"), [float("nan"), 2]], "n": 3, "name": "maml", "none": None,
+            "t": (1.5,)}
+    assert json.loads(bookkeeping.dumps(data)) == {"draws": [0.5, None, [None, 2]], "n": 3,
+                                                   "name": "maml", "none": None, "t": [1.5]}
+    assert data["draws"][1] == -onp.inf
+    numpy_numbers = {"a": onp.float64(onp.inf), "b": onp.float64(0.25)}
+    assert bookkeeping.dumps(numpy_numbers) == '{"a": null, "b": 0.25}'
 
 
-def test_read_tables_splits_tables_keeps_headings_and_skips_separators(folder):
-    tables = results.load_tables(folder)["meta_gradient"]
+def test_results_reads_whole_number_keys_as_ints_and_names_its_files(tmp_path, monkeypatch):
+    monkeypatch.setattr(zoo, "RESULTS", tmp_path)
+    (tmp_path / "x.json").write_text('{"5": {"10": null, "1": [1.5]}, "maml": {"-1": 2, "1.5": 3}}')
+    assert zoo.results("x") == {5: {10: onp.inf, 1: [1.5]}, "maml": {"-1": 2, "1.5": 3}}
+    with pytest.raises(FileNotFoundError, match=r"name must be one of \['x'\]"):
+        zoo.results("sinusoid")
+
+
+def test_read_tables_splits_tables_keeps_headings_and_skips_separators():
+    tables = bookkeeping.read_tables(TIMING_PAGE)
     assert len(tables) == 2
     assert tables[0]["title"] == "1 inner step" and tables[1]["title"] == "5 inner steps"
     assert tables[0]["header"] == ["method", "ms (CPU)", "× plain gradient"]
-    assert tables[0]["rows"] == [["maml", "12.5", "×2.1"], ["fomaml", "5.0", "×0.9"], ["torch.func: maml", "6.0", ""]]
-    assert results.read_tables("| a |\n|---|\n| 1 |") == [{"title": "", "header": ["a"], "rows": [["1"]]}]
+    assert tables[0]["rows"] == [["maml", "12.5", "×2.1"], ["fomaml", "5.0", "×0.9"],
+                                 ["torch.func: maml", "6.0", ""]]
+    assert bookkeeping.read_tables("| a |\n|---|\n| 1 |") == [{"title": "", "header": ["a"],
+                                                                "rows": [["1"]]}]
 
 
-def test_load_timing_gives_numbers_per_inner_steps_and_method(folder):
-    timing = results.load_timing(folder)
-    assert set(timing) == {1, 5}
-    assert timing[1]["maml"] == {"ms (CPU)": 12.5, "× plain gradient": 2.1}
-    assert timing[1]["torch.func: maml"]["× plain gradient"] is None
-    assert timing[5]["maml"]["× plain gradient"] == 8.4
+def test_timing_gives_numbers_per_inner_steps_and_method_without_empty_cells():
+    assert bookkeeping.timing(TIMING_PAGE) == {
+        1: {"maml": {"ms (CPU)": 12.5, "× plain gradient": 2.1},
+            "fomaml": {"ms (CPU)": 5.0, "× plain gradient": 0.9},
+            "torch.func: maml": {"ms (CPU)": 6.0}},
+        5: {"maml": {"ms (CPU)": 50}}}
 
 
-def test_load_memory_gives_columns_as_arrays(folder):
-    memory = results.load_memory(folder)
-    onp.testing.assert_array_equal(memory["inner steps"], [1, 2])
-    onp.testing.assert_array_equal(memory["MAML peak (MB)"], [1.5, 2.5])
-    assert memory["iMAML peak (MB)"][0] == 4.0 and onp.isnan(memory["iMAML peak (MB)"][1])
+def test_memory_gives_columns_as_lists():
+    assert bookkeeping.memory(MEMORY_PAGE) == {"inner steps": [1, 2], "MAML peak (MB)": [1.5, 2.5],
+                                               "iMAML peak (MB)": [4.0, None]}
 
 
-@pytest.mark.parametrize("cell, value", [("12.5 ms", 12.5), ("×2.1", 2.1), ("0.67 ± 0.02", 0.67),
-                                         ("1,234", 1234.0), ("-3e-2", -0.03), ("n/a", None), (".5", 0.5),
-                                         ("−0.5 (a typographic minus)", -0.5), ("0.542–0.620", 0.542)])
+@pytest.mark.parametrize("cell, value", [
+    ("12.5 ms", 12.5), ("×2.1", 2.1), ("0.67 ± 0.02", 0.67), ("1,234", 1234), ("-3e-2", -0.03),
+    ("n/a", None), (".5", 0.5), ("−0.5 (a typographic minus)", -0.5), ("0.542–0.620", 0.542),
+    ("20", 20),
+])
 def test_number_reads_the_first_number_of_a_cell(cell, value):
-    assert results.number(cell) == value
+    number = bookkeeping.number(cell)
+    assert number == value and type(number) is type(value)
 
 
-def test_results_dir_defaults_to_the_repository_then_the_working_directory(tmp_path, monkeypatch):
-    assert results.results_dir() == REPO / "benchmarks" / "results"
-    assert results.results_dir(tmp_path) == tmp_path
-    # Without a repository next to the package, the working directory or a parent of it is searched.
-    monkeypatch.setattr(results, "__file__", str(tmp_path / "site-packages" / "mamlkit" / "results.py"))
-    (tmp_path / "course" / "benchmarks" / "results").mkdir(parents=True)
-    (tmp_path / "course" / "notebooks").mkdir()
-    monkeypatch.chdir(tmp_path / "course" / "notebooks")
-    assert results.results_dir() == (tmp_path / "course" / "benchmarks" / "results").resolve()
-    monkeypatch.chdir(tmp_path)
-    with pytest.raises(results.ResultsMissingError, match="path="):
-        results.results_dir()
+def test_other_draws_reads_the_stored_draws_with_diverged_ones_as_inf():
+    mse = {"1": [0.6, 0.7, 0.5], "5": [0.3, None, 0.4], "10": [None, 0.2, 0.3]}
+    info = {"other_draws": {"seed_range": [100, 102], "tasks": 600, "mse": mse}}
+    draws = bookkeeping.other_draws(info)
+    assert list(draws) == [1, 5, 10]
+    onp.testing.assert_array_equal(draws[5], [0.3, onp.inf, 0.4])
+    assert onp.median(draws[10]) == 0.3 and onp.sum(draws[5] <= 0.38) == 1  # diverged: the worst
+    shipped = bookkeeping.other_draws(zoo.load("maml")[2])  # the shipped MAML: 30 draws per step
+    assert {steps: v.shape for steps, v in shipped.items()} == {1: (30,), 5: (30,), 10: (30,)}
+    with pytest.raises(ValueError, match="the fomaml model has no other draws"):
+        bookkeeping.other_draws(zoo.load("fomaml")[2])
 
 
 def test_the_committed_sinusoid_results_have_the_promised_form():
-    file = REPO / "benchmarks" / "results" / "sinusoid.json"
-    if not file.exists():
-        pytest.skip("benchmarks/results/sinusoid.json not produced yet (benchmarks/reproduce_sinusoid.py)")
-    json.loads(file.read_text(), parse_constant=lambda name: pytest.fail(f"sinusoid.json holds {name}: not JSON"))
-    data = results.load_sinusoid()
-    assert not set(results.METHODS) - set(data), f"methods missing from sinusoid.json: {set(results.METHODS) - set(data)}"
-    for m in results.METHODS:
-        assert set(data[m]) >= {5, 10, 20}
+    text = (RESULTS / "sinusoid.json").read_text()
+    json.loads(text, parse_constant=lambda name: pytest.fail(f"sinusoid.json holds {name}"))
+    data = zoo.results("sinusoid")
+    assert list(data) == ["pretrained", "maml", "fomaml", "reptile", "imaml"]
+    for by_k in data.values():
+        assert set(by_k) >= {5, 10, 20}
         for k in (5, 10, 20):
-            assert set(data[m][k]) >= {0, 1, 5, 10}
-            assert not any(e["mse"] < 0 or e["ci95"] < 0 for e in data[m][k].values())  # inf: diverged
+            assert set(by_k[k]) >= {0, 1, 5, 10}
+            assert not any(e["mse"] < 0 or e["ci95"] < 0 for e in by_k[k].values())  # inf: diverged
+
+
+def test_meta_gradient_results_reads_the_tables_of_each_configuration():
+    headings = bench_meta_gradient.CONFIGURATIONS
+
+    def part(steps, ms):
+        return f"### {steps}\n\n| method | ms (CPU) |\n|---|---|\n| maml | {ms} |\n\n"
+
+    page = ("# Timing\n\n## Key ratios\n\n| ratio | default |\n|---|---|\n| x | 1.0 |\n\n"
+            f"## {headings['default']}\n\n" + part("1 inner step", 1.5) + part("5 inner steps", 6)
+            + f"## {headings['tuned']}\n\n" + part("1 inner step", 1.0))
+    assert bench_meta_gradient.results(page) == {
+        "default": {1: {"maml": {"ms (CPU)": 1.5}}, 5: {"maml": {"ms (CPU)": 6}}},
+        "tuned": {1: {"maml": {"ms (CPU)": 1.0}}}}
+
+
+@pytest.mark.parametrize("name, parse", [("meta_gradient", bench_meta_gradient.results),
+                                         ("memory", bookkeeping.memory)])
+def test_the_committed_json_holds_the_numbers_of_its_page(name, parse):
+    """The JSON beside a benchmark page is what the benchmark writes: the page's table read by
+    bookkeeping, byte for byte."""
+    page = (RESULTS / f"{name}.md").read_text()
+    assert zoo.results(name) == parse(page)
+    expected = bookkeeping.dumps(parse(page), indent=1, ensure_ascii=False) + "\n"
+    assert (RESULTS / f"{name}.json").read_text(encoding="utf-8") == expected
+    if name == "meta_gradient":
+        assert list(zoo.results(name)) == ["default", "tuned"]
+        for timing in zoo.results(name).values():
+            assert sorted(timing) == [1, 5]
+            assert {"ms (CPU)", "× plain gradient (autograd)", "× torch.func"} <= set(
+                timing[1]["maml"])
+    else:
+        assert zoo.results(name)["inner steps"] == list(range(1, 21))
+
+
+def test_the_published_numbers_are_the_papers():
+    published = zoo.results("published")
+    assert all(entry["source"] for entry in published.values())
+    assert bookkeeping.MAML_SINUSOID_5SHOT == published["maml_sinusoid_5shot"]
+    paper = published["maml_sinusoid_5shot"]
+    assert paper["maml"] == {1: 0.67, 5: 0.38, 10: 0.35}
+    assert paper["pretrained"] == {1: 2.41, 5: 2.23, 10: 2.19}
+    few_shot = published["few_shot_classification"]
+    assert few_shot["columns"] == ["Omniglot 5-way 1-shot", "Omniglot 20-way 1-shot",
+                                   "Mini-ImageNet 5-way 1-shot"]
+    assert few_shot["maml"] == [[98.7, 0.4], [95.8, 0.3], [48.70, 1.84]]
+    assert few_shot["fomaml"] == [[98.3, 0.5], [89.4, 0.5], [48.07, 1.75]]
+    assert few_shot["reptile"] == [[97.68, 0.04], [89.43, 0.14], [49.97, 0.32]]
+    assert few_shot["imaml"] == [[99.16, 0.35], [94.46, 0.42], [48.96, 1.84]]
+    mini = published["mini_imagenet_5way_5shot"]
+    assert mini["maml"] == [63.11, 0.92] and mini["fomaml"] == [63.15, 0.91]
+    assert mini["fomaml_time_saved"] == 0.33
 
 
 @pytest.mark.parametrize("page, alpha, meeting, runaway", [
@@ -157,11 +174,12 @@ def test_the_committed_sinusoid_results_have_the_promised_form():
      {"uniform": (0, 72000), "reference": (17, 72000)}),
 ])
 def test_the_committed_pilots_add_up_to_what_the_course_reports(page, alpha, meeting, runaway):
-    """benchmarks/results/{init,alpha}_pilot.md (score_draws.py): the per-file rows add up to the group rows, every
-    file was fine-tuned at the pilot's rate, and the counts the reproduction script's docstring, the README and
-    notebook 06 report still hold. At α = 0.01 the MAML code's initialisation met the paper's numbers in fewer
-    (file, draw) pairs than the default (uniform), which ships; at the MAML code's default rate 0.001 both do better."""
-    by_group, by_file = results.read_tables((REPO / "benchmarks" / "results" / page).read_text())
+    """benchmarks/results/{init,alpha}_pilot.md (score_draws.py): the per-file rows add up to the
+    group rows, every file was fine-tuned at the pilot's rate, and the counts the reproduction
+    script's docstring, the README and notebook 06 report still hold. At α = 0.01 the MAML code's
+    initialisation met the paper's numbers in fewer (file, draw) pairs than the default (uniform),
+    which ships; at the MAML code's default rate 0.001 both do better."""
+    by_group, by_file = bookkeeping.read_tables((RESULTS / page).read_text())
 
     def counts(cell):  # "31 of 150" -> (31, 150)
         hit, total = cell.split(" of ")
@@ -173,7 +191,7 @@ def test_the_committed_pilots_add_up_to_what_the_course_reports(page, alpha, mee
         assert str(len(files)) == row[1]
         for column in (2, 4):  # pairs meeting the paper, runaway tasks
             assert tuple(map(sum, zip(*(counts(r[column]) for r in files)))) == counts(row[column])
-        assert all(r[1].split(": ")[1].startswith(f"{label}, seed ") for r in files)  # grouped by initialisation
+        assert all(r[1].split(": ")[1].startswith(f"{label}, seed ") for r in files)
         assert all(r[1].endswith(f", α = {alpha}") for r in files)
     assert {label: counts(row[2]) for label, row in groups.items()} == meeting
     assert {label: counts(row[4]) for label, row in groups.items()} == runaway

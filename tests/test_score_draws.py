@@ -1,4 +1,5 @@
-"""benchmarks/score_draws.py on a few small draws: its counts agree with scoring the tasks directly."""
+"""benchmarks/score_draws.py on a few small draws: its counts agree with scoring the tasks
+directly."""
 import pathlib
 import subprocess
 import sys
@@ -12,25 +13,27 @@ SCRIPT = ROOT / "benchmarks" / "score_draws.py"
 
 
 def test_score_draws_counts_what_direct_scoring_counts(tmp_path):
-    """Each file is fine-tuned at its own rate: the shipped ones at the paper's 0.01 (the default when a file's info
-    predates ``finetune_lr``), a copy of MAML's weights that says it was evaluated at 0.001 at that rate."""
+    """Each file is fine-tuned at its own rate: the shipped ones at the paper's 0.01 (the default
+    when a file's info predates ``finetune_lr``), a copy of MAML's weights that says it was
+    evaluated at 0.001 at that rate."""
     maml, pretrained = zoo.WEIGHTS / "maml.npz", zoo.WEIGHTS / "pretrained.npz"
     model, theta, info = zoo.load("maml")
     slow = tmp_path / "slow" / "maml.npz"
     zoo.save("maml", model, theta, dict(info, finetune_lr=0.001), directory=slow.parent)
     out = tmp_path / "draws.md"
     proc = subprocess.run(
-        [sys.executable, str(SCRIPT), f"a={maml}", f"b={pretrained}", f"b={maml}", f"c={slow}", "--draws", "3",
-         "--first-seed", "7", "--n-tasks", "40", "--out", str(out)],
+        [sys.executable, str(SCRIPT), f"a={maml}", f"b={pretrained}", f"b={maml}", f"c={slow}",
+         "--draws", "3", "--first-seed", "7", "--n-tasks", "40", "--out", str(out)],
         cwd=ROOT, capture_output=True, text=True, timeout=300, check=False)
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
     page = out.read_text()
     by_group, by_file = page.split("\n\n")[-2:]  # two tables: one row per group, then one per file
-    rows = {line.split(" | ")[0].strip("| "): line.split(" | ") for line in by_group.splitlines()[2:]}
+    rows = {line.split(" | ")[0].strip("| "): line.split(" | ")
+            for line in by_group.splitlines()[2:]}
     assert "(seeds 7–9)" in page and sorted(rows) == ["a", "b", "c"]
     files = [line.split(" | ")[:2] for line in by_file.splitlines()[2:]]
-    made = {name: "{}.npz: {}, seed {}, {}, α = ".format(name, info["model"]["init"], info["init_seed"],
-                                                        info["iterations"])
+    made = {name: "{}.npz: {}, seed {}, {}, α = ".format(name, info["model"]["init"],
+                                                        info["init_seed"], info["iterations"])
             for name, info in ((name, zoo.load(name)[2]) for name in ("maml", "pretrained"))}
     assert files == [["| a", made["maml"] + "0.01"], ["| b", made["pretrained"] + "0.01"],
                      ["| b", made["maml"] + "0.01"], ["| c", made["maml"] + "0.001"]]
@@ -40,14 +43,15 @@ def test_score_draws_counts_what_direct_scoring_counts(tmp_path):
         means, runaway = [], 0
         for seed in (7, 8, 9):
             with np.errstate(all="ignore"):
-                curves = evaluate.adaptation_curve(model.loss, theta, tasks.Sinusoid().heldout(40, 5, 100, seed),
-                                                   lr, 10)
+                heldout = tasks.Sinusoid().heldout(40, 5, 100, seed)
+                curves = evaluate.adaptation_curve(model.loss, theta, heldout, lr, 10)
             means.append(curves[:, [1, 5, 10]].mean(axis=0))
             runaway += len(evaluate.runaway(curves, tasks.Sinusoid().zero_error_bound))
         return np.array(means), runaway
 
     paper = np.array([0.67, 0.38, 0.35])
-    scored = {"a": [direct("maml")], "b": [direct("pretrained"), direct("maml")], "c": [direct("maml", 0.001)]}
+    scored = {"a": [direct("maml")], "b": [direct("pretrained"), direct("maml")],
+              "c": [direct("maml", 0.001)]}
     for label, parts in scored.items():
         means = np.concatenate([m for m, _ in parts])
         meets = int(np.all(means <= paper, axis=1).sum())

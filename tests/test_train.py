@@ -1,5 +1,6 @@
-"""meta_train: the outer loop on sinusoids (learning, reproducibility, the optimiser update, divergence)."""
-import autograd.numpy as anp
+"""meta_train: the outer loop on sinusoids (learning, reproducibility, the optimiser update,
+divergence)."""
+import autograd.numpy
 import numpy as np
 import pytest
 
@@ -14,9 +15,11 @@ HYPER = {"pretrain": {}, "maml": INNER, "fomaml": INNER, "reptile": {"lr": 0.01,
          "imaml": {"lr": 0.01, "steps": 3, "lam": 20.0, "cg_steps": 3}}
 
 
-def train(method="maml", iterations=5, meta_batch=2, meta_lr=1e-2, optimizer="adam", seed=0, **hyper):
-    return mk.meta_train(method, MODEL.loss, THETA0, FAMILY.sampler(10, 10), iterations, meta_batch, meta_lr,
-                         optimizer=optimizer, seed=seed, progress=False, **(hyper or HYPER[method]))
+def train(method="maml", iterations=5, meta_batch=2, meta_lr=1e-2, optimizer="adam", seed=0,
+          **hyper):
+    return mk.meta_train(method, MODEL.loss, THETA0, FAMILY.sampler(10, 10), iterations, meta_batch,
+                         meta_lr, optimizer=optimizer, seed=seed, progress=False,
+                         **(hyper or HYPER[method]))
 
 
 def test_maml_training_lowers_the_meta_loss():
@@ -49,12 +52,14 @@ def test_initial_theta_is_not_modified():
 
 @pytest.mark.parametrize("method", sorted(HYPER))
 def test_every_method_trains_with_sgd_as_theta_minus_rate_times_mean_gradient(method):
-    """With plain SGD each iteration is θ ← θ − β ḡ, ḡ the meta_gradient over the tasks drawn from the seeded rng."""
+    """With plain SGD each iteration is θ ← θ − β ḡ, ḡ the meta_gradient over the tasks drawn from
+    the seeded rng."""
     theta, history = train(method, iterations=3, meta_lr=0.1, optimizer="sgd", seed=7)
     rng = np.random.default_rng(7)
     expected, losses = THETA0.copy(), []
     for _ in range(3):
-        value, grad = mk.meta_value_and_gradient(method, MODEL.loss, expected, FAMILY.sample_batch(rng, 2, 10, 10),
+        batch = FAMILY.sample_batch(rng, 2, 10, 10)
+        value, grad = mk.meta_value_and_gradient(method, MODEL.loss, expected, batch,
                                                  **HYPER[method])
         expected, losses = expected - 0.1 * grad, losses + [value]
     np.testing.assert_allclose(theta, expected, rtol=1e-12, atol=1e-15)
@@ -63,24 +68,29 @@ def test_every_method_trains_with_sgd_as_theta_minus_rate_times_mean_gradient(me
 
 @pytest.mark.parametrize("optimizer", ["adam", "sgd"])
 def test_callback_sees_theta_after_each_number_of_updates(optimizer):
-    """callback(θ_t, t) gets θ after t updates: θ_0 is the start, θ_t is what a t-iteration run returns."""
+    """callback(θ_t, t) gets θ after t updates: θ_0 is the start, θ_t is what a t-iteration run
+    returns."""
     seen = []
-    final, _ = mk.meta_train("maml", MODEL.loss, THETA0, FAMILY.sampler(10, 10), 4, 2, 1e-2, optimizer=optimizer,
-                             seed=5, progress=False, callback=lambda th, t: seen.append((t, np.array(th))), **INNER)
+    final, _ = mk.meta_train("maml", MODEL.loss, THETA0, FAMILY.sampler(10, 10), 4, 2, 1e-2,
+                             optimizer=optimizer, seed=5, progress=False,
+                             callback=lambda th, t: seen.append((t, np.array(th))), **INNER)
     assert [t for t, _ in seen] == [0, 1, 2, 3]
     np.testing.assert_array_equal(seen[0][1], THETA0)
     for t in (1, 3):
-        np.testing.assert_array_equal(seen[t][1], train(iterations=t, optimizer=optimizer, seed=5)[0])
+        shorter = train(iterations=t, optimizer=optimizer, seed=5)[0]
+        np.testing.assert_array_equal(seen[t][1], shorter)
     assert not np.array_equal(seen[3][1], final)
 
 
 def test_adam_is_the_standard_adam_update():
-    """m ← β₁m + (1−β₁)g, v ← β₂v + (1−β₂)g², θ ← θ − η m̂/(√v̂ + ε), bias-corrected, β = (0.9, 0.999), ε = 1e-8."""
+    """m ← β₁m + (1−β₁)g, v ← β₂v + (1−β₂)g², θ ← θ − η m̂/(√v̂ + ε), bias-corrected,
+    β = (0.9, 0.999), ε = 1e-8."""
     theta, _ = train("fomaml", iterations=3, meta_lr=0.01, seed=2)
     rng = np.random.default_rng(2)
     expected, m, v = THETA0.copy(), 0.0, 0.0
     for i in range(3):
-        g = mk.meta_gradient("fomaml", MODEL.loss, expected, FAMILY.sample_batch(rng, 2, 10, 10), **INNER)
+        batch = FAMILY.sample_batch(rng, 2, 10, 10)
+        g = mk.meta_gradient("fomaml", MODEL.loss, expected, batch, **INNER)
         m, v = 0.9 * m + 0.1 * g, 0.999 * v + 0.001 * g ** 2
         m_hat, v_hat = m / (1 - 0.9 ** (i + 1)), v / (1 - 0.999 ** (i + 1))
         expected = expected - 0.01 * m_hat / (np.sqrt(v_hat) + 1e-8)
@@ -88,14 +98,15 @@ def test_adam_is_the_standard_adam_update():
 
 
 def test_a_gradient_that_overflows_while_the_loss_is_finite_stops_training():
-    """Σ√|θ| at θ = 0: the loss is 0, its gradient infinite. Training stops at once, keeping the finite loss."""
+    """Σ√|θ| at θ = 0: the loss is 0, its gradient infinite. Training stops at once, keeping the
+    finite loss."""
     def loss(theta, data):
-        return anp.sum(anp.sqrt(anp.abs(theta)))
+        return autograd.numpy.sum(autograd.numpy.sqrt(autograd.numpy.abs(theta)))
 
     task = Task(None, None)
     with np.errstate(divide="ignore", invalid="ignore"), pytest.raises(mk.DivergenceError) as info:
-        mk.meta_train("pretrain", loss, np.zeros(2), lambda rng, n: [task] * n, 3, 1, 0.1, optimizer="sgd",
-                      progress=False)
+        mk.meta_train("pretrain", loss, np.zeros(2), lambda rng, n: [task] * n, 3, 1, 0.1,
+                      optimizer="sgd", progress=False)
     assert info.value.iteration == 0 and list(info.value.history.loss) == [0.0]
 
 
@@ -111,8 +122,10 @@ def test_absurd_meta_learning_rate_raises_divergence_error_with_the_history():
     assert "diverged" in str(error) and "meta_lr" in str(error)
 
 
-@pytest.mark.parametrize("kwargs, name", [({"optimizer": "rmsprop"}, "optimizer"), ({"meta_lr": 0.0}, "meta_lr"),
-                                          ({"iterations": -1}, "iterations"), ({"meta_batch": 0}, "meta_batch"),
+@pytest.mark.parametrize("kwargs, name", [({"optimizer": "rmsprop"}, "optimizer"),
+                                          ({"meta_lr": 0.0}, "meta_lr"),
+                                          ({"iterations": -1}, "iterations"),
+                                          ({"meta_batch": 0}, "meta_batch"),
                                           ({"method": "mamll"}, "method")])
 def test_bad_training_arguments(kwargs, name):
     kwargs = {"method": "maml", **kwargs}

@@ -1,21 +1,24 @@
-"""Every control of every course demo, driven headless through its extremes, random values and combinations.
+"""Every control of every course demo, driven headless through its extremes, random values and
+combinations.
 
-For each demo in ``mamlkit.demos.all_demos()`` (one test per demo, so a failure names it): build it, then
-set each control alone to its minimum, its maximum and a few seeded random values on its step grid (every
-option of a Dropdown/ToggleButtons, both states of a Checkbox, base**min and base**max of a FloatLogSlider);
-then all controls at their minimum at once, all at their maximum, each control at one extreme with all the
-others at the other, and random joint settings; and press every button, at the defaults and at both extremes.
-After every setting the demo must have
+For each demo in ``widget_drive.DEMOS`` (one test per demo, so a failure names it): build it, then
+set each control alone to its minimum, its maximum and a few seeded random values on its step grid
+(every option of a Dropdown/ToggleButtons, both states of a Checkbox, base**min and base**max of a
+FloatLogSlider); then all controls at their minimum at once, all at their maximum, each control at
+one extreme with all the others at the other, and random joint settings; and press every button, at
+the defaults and at both extremes. After every setting the demo must have
 
 * raised nothing (``demo.last_error`` is None),
-* drawn only finite numbers (line data, collection offsets/paths/arrays/sizes, quiver U/V, images, text
-  positions, patches; no "nan"/"inf" in any visible text),
+* drawn only finite numbers (line data, collection offsets/paths/arrays/sizes, quiver U/V, images,
+  text positions, patches; no "nan"/"inf" in any visible text),
 * kept every axis' limits, and the number of axes, exactly as built,
 * shown, if anything, a readable message (a non-blank string with no nan/inf, no object reprs).
 
-Each test prints how many controls, settings and button presses it drove (see them with ``pytest -s``); the
-totals over all demos are printed at the end of the module whatever the capture mode.
+Each test prints how many controls, settings and button presses it drove (see them with
+``pytest -s``); the totals over all demos are printed at the end of the module whatever the capture
+mode.
 """
+import pkgutil
 import re
 import traceback
 
@@ -33,10 +36,9 @@ from matplotlib.patches import Patch  # noqa: E402
 from matplotlib.quiver import Quiver  # noqa: E402
 from matplotlib.text import Text  # noqa: E402
 
-from mamlkit.demos import all_demos  # noqa: E402
-from mamlkit.demos.base import control_values  # noqa: E402
+import mamlkit.demos  # noqa: E402
+from widget_drive import DEMOS, control_values  # noqa: E402
 
-DEMOS = all_demos()
 SEED = 0
 N_RANDOM = 4  # random values per control, besides its min and max
 N_JOINT = 8  # random joint settings of all controls
@@ -54,7 +56,8 @@ def visible_artists(artist):
 
 
 def drawn_arrays(artist):
-    """The numbers ``artist`` puts on screen, as arrays (masked entries, which are not drawn, left out)."""
+    """The numbers ``artist`` puts on screen, as arrays (masked entries, which are not drawn, left
+    out)."""
     if isinstance(artist, Line2D):
         yield artist.get_xydata()
     elif isinstance(artist, Collection):
@@ -110,12 +113,13 @@ def message_problems(message):
 
 
 def axes_state(fig):
-    """The limits of every axes of ``fig`` (the figure's fixed frame), as ((x0, x1), (y0, y1)) floats."""
-    return [tuple(tuple(map(float, limits)) for limits in (ax.get_xlim(), ax.get_ylim())) for ax in fig.axes]
+    """The limits of every axes of ``fig`` (the figure's fixed frame): ((x0, x1), (y0, y1))."""
+    return [tuple(tuple(map(float, limits)) for limits in (ax.get_xlim(), ax.get_ylim()))
+            for ax in fig.axes]
 
 
 def demo_problems(demo, frame):
-    """Everything wrong with the demo's current state, given the frame recorded after building it."""
+    """Everything wrong with the demo's current state, given the frame recorded when built."""
     if demo.last_error is not None:
         return ["raised " + "".join(traceback.format_exception(demo.last_error)).strip()]
     problems = drawing_problems(demo.fig) + message_problems(demo.message_text)
@@ -130,20 +134,22 @@ def demo_problems(demo, frame):
 
 
 def sweep_settings(demo, rng):
-    """[(label, {control: value})]: each control alone through its values (the others at their defaults),
-    all at the low extreme, all at the high one, each control at one extreme with the others at the other,
-    and random joint settings."""
+    """[(label, {control: value})]: each control alone through its values (the others at their
+    defaults), all at the low extreme, all at the high one, each control at one extreme with the
+    others at the other, and random joint settings."""
     defaults = demo.values
-    values = {name: list({repr(v): v for v in control_values(control, N_RANDOM, rng)}.values())  # no repeats
-              for name, control in demo.controls.items()}
+    values = {name: list({repr(v): v for v in control_values(control, N_RANDOM, rng)}.values())
+              for name, control in demo.controls.items()}  # no repeats
     low = {name: v[0] for name, v in values.items()}
     high = {name: v[1] for name, v in values.items()}
-    settings = [(f"{name}={v:.4g}" if isinstance(v, float) else f"{name}={v!r}", {**defaults, name: v})
-                for name, vs in values.items() for v in vs]
+    settings = [(f"{name}={v:.4g}" if isinstance(v, float) else f"{name}={v!r}",
+                 {**defaults, name: v}) for name, vs in values.items() for v in vs]
     settings += [("all controls at their minimum", low), ("all controls at their maximum", high)]
     for name in demo.controls:
-        settings.append((f"{name} at its maximum, the others at their minimum", {**low, name: high[name]}))
-        settings.append((f"{name} at its minimum, the others at their maximum", {**high, name: low[name]}))
+        settings.append((f"{name} at its maximum, the others at their minimum",
+                         {**low, name: high[name]}))
+        settings.append((f"{name} at its minimum, the others at their maximum",
+                         {**high, name: low[name]}))
     for i in range(N_JOINT):
         joint = {name: vs[rng.integers(len(vs))] for name, vs in values.items()}
         settings.append((f"random joint setting {i}: {joint}", joint))
@@ -152,7 +158,8 @@ def sweep_settings(demo, rng):
 
 @pytest.fixture(scope="module")
 def sweep_counts(request):
-    """{demo: (controls, settings, button presses, settings with a message)}; the totals are printed at the end."""
+    """{demo: (controls, settings, button presses, settings with a message)}; the totals are
+    printed at the end."""
     counts = {}
     yield counts
     if not counts:
@@ -167,8 +174,10 @@ def sweep_counts(request):
         print("\nwidget sweep:\n" + "\n".join(lines))
 
 
-def test_demos_are_registered():
-    assert DEMOS, "mamlkit.demos.all_demos() found no demo: the sweep would test nothing"
+def test_every_demo_module_is_swept():
+    """Each module of mamlkit.demos but ``base`` has a builder in widget_drive.BUILDERS."""
+    modules = {f"mamlkit.demos.{m.name}" for m in pkgutil.iter_modules(mamlkit.demos.__path__)}
+    assert {builder.__module__ for builder in DEMOS.values()} == modules - {"mamlkit.demos.base"}
 
 
 @pytest.mark.parametrize("name", sorted(DEMOS))
@@ -184,18 +193,21 @@ def test_sweep(name, sweep_counts):
             failures += [f"{label}: {p}" for p in demo_problems(demo, frame)]
             with_message += bool(demo.message_text)
         presses = 0
-        for where, setting in (("defaults", defaults), ("all at minimum", low), ("all at maximum", high)):
+        for where, setting in (("defaults", defaults), ("all at minimum", low),
+                               ("all at maximum", high)):
             for label, button in demo.buttons.items():
                 demo.update(**setting)
                 button.click()
                 presses += 1
-                failures += [f"button {label!r} at {where}: {p}" for p in demo_problems(demo, frame)]
+                failures += [f"button {label!r} at {where}: {p}"
+                             for p in demo_problems(demo, frame)]
         sweep_counts[name] = (len(demo.controls), len(settings), presses, with_message)
         print(f"{name}: drove {len(demo.controls)} controls ({', '.join(demo.controls)}) through "
               f"{len(settings)} settings and {presses} button presses; a message at {with_message}")
         assert demo.controls or demo.buttons, f"demo {name!r} has nothing to drive"
         if failures:
-            pytest.fail(f"{len(failures)} problem(s) in demo {name!r}:\n  " + "\n  ".join(failures[:15])
-                        + (f"\n  ... and {len(failures) - 15} more" if len(failures) > 15 else ""), pytrace=False)
+            more = f"\n  ... and {len(failures) - 15} more" if len(failures) > 15 else ""
+            pytest.fail(f"{len(failures)} problem(s) in demo {name!r}:\n  "
+                        + "\n  ".join(failures[:15]) + more, pytrace=False)
     finally:
         plt.close(demo.fig)

@@ -36,7 +36,7 @@ SLIDER_TIMEOUT = 10  # s: the figure a slider drives has changed after a key pre
 POLL = 0.25  # s
 MAX_SHOT = 12000  # px: the tallest screenshot
 WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
-README_PICTURE = {"00_few_shot_sinusoids.ipynb": "sinusoid_demo.build()"}  # notebook: the cell's source
+README_PICTURE = {"00_few_shot_sinusoids.ipynb": "sinusoid_demo.sinusoid_fit()"}  # notebook: the cell's source
 WIDGET_NAMES = sorted(name for name, obj in vars(ipywidgets).items()
                       if isinstance(obj, type) and issubclass(obj, ipywidgets.DOMWidget))
 # A widget shown as text: its repr, e.g. "IntSlider(value=3)", "VBox(children=(...))", "Output()".

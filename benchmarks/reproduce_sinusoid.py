@@ -23,9 +23,9 @@ weight file's info):
 Why tanh and early stopping for iMAML: λ must exceed −λ_min(H) of the training loss (about −27
 for the ReLU network at the initialisation, far above the iMAML paper's λ = 2), and iMAML's
 objective rewards ever larger curvature (a direction of curvature h is adapted by the fraction
-h/(h + λ), which grows with h), until plain steps of α = 0.01 overshoot (h > 2/α) and the proximal
-loop itself diverges. Every ReLU setting tried (λ 20–200, inner rates 0.003–0.01 with 10 or 40
-steps, Adam 1e-3 to 1e-4) broke down within 400–12,500 iterations while still worse than
+h/(h + λ), which grows with h), until plain steps of α = 0.01 grow the error (h > 2/α) and the
+proximal loop itself diverges. Every ReLU setting tried (λ 20–200, inner rates 0.003–0.01 with 10
+or 40 steps, Adam 1e-3 to 1e-4) broke down within 400–12,500 iterations while still worse than
 pretrained; the tanh network learns for longer before it breaks down too.
 
 The positive-definiteness guard (``imaml_batch``): CG meeting a direction p with pᵀAp ≤ 0 proves
@@ -51,6 +51,12 @@ code's usage line for the sinusoid leaves ``--update_lr`` at its default 1e-3 fo
 its test. ``--alpha`` sets MAML's and FOMAML's inner rate and the rate of every plain fine-tuning
 step (validation, evaluation) to another value; results/alpha_pilot.md scores MAML trained and
 fine-tuned at 1e-3. The course follows the paper's text (α = 0.01), and so do the shipped weights.
+A variant is stored beside the methods under its own key (``--key``, one method only): its results
+in sinusoid.json under that key, its weights as <variant-dir>/<key>.npz (default results/seeds/, so
+the shipped weights stay the five the widgets use), and its row on the page, fine-tuned at its own
+rate. The committed ``maml_alpha_0.001`` is MAML trained and fine-tuned at α = 0.001:
+
+    python benchmarks/reproduce_sinusoid.py --methods maml --alpha 0.001 --key maml_alpha_0.001
 
 Every method is checkpointed every 2,500 meta-iterations (and at the end) and scored on validation
 tasks (seed 2: the mean query MSE over K = 5, 10, 20 after 1, 5, 10 plain steps); the best
@@ -127,6 +133,7 @@ SETTINGS = {
 }  # longest first, so two workers finish at about the same time
 ACTIVATION = {"imaml": "tanh"}  # where a method does not use the paper's ReLU (see the docstring)
 ORDER = ("pretrained", "maml", "fomaml", "reptile", "imaml")
+VARIANTS = ROOT / "benchmarks" / "results" / "seeds"  # weights of the keyed variants (--key)
 ANNEAL_CHUNKS = 100  # the linear schedule as 100 constant pieces (plain SGD keeps no state)
 REDRAW_CAUSES = {"cg": "indefinite by the gradient's CG steps",
                  "guard": f"indefinite by the guard's {GUARD_STEPS} CG steps only",
@@ -138,6 +145,26 @@ def override(name, meta_lr=None, **inner):
     method, optimizer, rate, hyper, schedule = SETTINGS[name]
     SETTINGS[name] = (method, optimizer, rate if meta_lr is None else meta_lr,
                       dict(hyper, **inner), schedule)
+
+
+def base_method(name):
+    """The method (a ``SETTINGS`` name) that a results key stands for: the key itself, or the
+    method a variant key starts with ("maml_alpha_0.001" → "maml")."""
+    if name in SETTINGS:
+        return name
+    for method in sorted(SETTINGS, key=len, reverse=True):
+        if name.startswith(method + "_"):
+            return method
+    raise ValueError(f"a results key must be a method of {sorted(SETTINGS)} or start with one "
+                     f"and '_', got {name!r}")
+
+
+def ordered(names):
+    """``names`` in the page's order: ORDER, each method followed by its variants (sorted)."""
+    names = set(names)
+    return [n for method in ORDER
+            for n in [method] * (method in names)
+            + sorted(v for v in names if v != method and base_method(v) == method)]
 
 
 _counter = None  # iterations done by all workers, shared with the parent's progress bar
@@ -243,9 +270,9 @@ class Checkpoints:
     end, and the best (lowest ``validation_score``) is kept as ``best`` = (score, iteration, θ).
 
     Why: with a constant meta-rate the iterate keeps moving, and at some iterates plain gradient
-    steps run away on a few 5-point tasks: each overshooting step lands where the curvature is
-    higher, so the next one overshoots more (notebook 06). Curvature above 2/α at θ alone is
-    common and harmless (see sinusoid.md, "last iterate").
+    steps run away on a few 5-point tasks: each step that grows the error lands where the
+    curvature is higher, so the next one grows it more (appendix A1). Curvature above 2/α at θ
+    alone is common and harmless (see sinusoid.md, "last iterate").
     """
 
     def __init__(self, model, n_tasks, every):
@@ -380,11 +407,11 @@ def other_draws(model, theta, n_tasks, n_draws):
 def run_method(job):
     """Worker: train, save the selected weights, evaluate them and the last iterate. Returns
     (name, results, info) or (name, None, error text)."""
-    name, iterations, n_tasks, weights_dir, init_seed, n_draws = job
+    name, key, iterations, n_tasks, weights_dir, init_seed, n_draws = job
     try:
         model, theta, last, info = train(name, iterations, n_tasks, init_seed)
     except Exception as err:  # noqa: BLE001 - report the failure, keep the other methods' results
-        return name, None, f"{type(err).__name__}: {err}"
+        return key, None, f"{type(err).__name__}: {err}"
     start = time.perf_counter()
     results = evaluate_model(model, theta, n_tasks)
     info["eval_wall_time_s"] = round(time.perf_counter() - start, 1)
@@ -392,22 +419,33 @@ def run_method(job):
     info["last_iterate"] = {"iteration": info["iterations_run"],
                             "heldout": evaluate_model(model, last, n_tasks)}
     info["paper_tasks"] = paper_tasks(model, theta, n_tasks)
-    if name in MAML_SINUSOID_5SHOT:
+    if name in MAML_SINUSOID_5SHOT:  # a variant of a reported method too
         info["other_draws"] = other_draws(model, theta, n_tasks, n_draws)
-    zoo.save(name, model, theta, info, directory=weights_dir)
-    return name, results, info
+    if key != name:
+        info["results_key"] = key
+    zoo.save(key, model, theta, info, directory=weights_dir)
+    return key, results, info
 
 
-def describe_settings(iterations, names=ORDER):
-    """One line per method in ``names``: what it optimises and with which settings."""
+def describe_settings(iterations, names=ORDER, infos=None):
+    """One line per method in ``names``: what it optimises and with which settings (as its info in
+    ``infos`` records them where given: a kept result's or a variant's may differ from SETTINGS)."""
     lines = []
-    for name in (n for n in ORDER if n in names):
-        method, optimizer, meta_lr, inner, schedule = SETTINGS[name]
+    for name in ordered(names):
+        info, planned = (infos or {}).get(name), iterations
+        if info is None:
+            method, optimizer, meta_lr, inner, schedule = SETTINGS[name]
+        else:
+            method, optimizer, meta_lr, inner, schedule = (
+                info["method"], info["optimizer"], info["meta_lr"], info["hyper"],
+                info["meta_lr_schedule"])
+            planned = info.get("iterations_planned", iterations)
         inner_text = ", ".join(f"{k}={v}" for k, v in inner.items()) or "no adaptation"
         loop = (f"`train_redrawing` (meta_train's loop, redrawing indefinite batches; guard: "
                 f"{GUARD_STEPS} CG steps)" if method == "imaml" else f"`meta_train('{method}')`")
-        lines.append(f"- **{name}**: {loop}, MLP 1-40-40-1 {ACTIVATION.get(name, 'relu')}, "
-                     f"{iterations} meta-iterations of {META_BATCH} tasks (K = {K_SUPPORT} + "
+        lines.append(f"- **{name}**: {loop}, MLP 1-40-40-1 "
+                     f"{ACTIVATION.get(base_method(name), 'relu')}, "
+                     f"{planned} meta-iterations of {META_BATCH} tasks (K = {K_SUPPORT} + "
                      f"{K_QUERY}), {optimizer} rate {meta_lr:g} ({schedule}); inner: {inner_text}")
     return lines
 
@@ -432,7 +470,7 @@ def redraw_line(info):
 def draw_spread_lines(results, infos):
     """The table of ``other_draws``: where the seed-1 draw and the paper's number sit among other
     draws of tasks."""
-    reported = [name for name in ORDER if "other_draws" in infos.get(name, {}) and name in results]
+    reported = [name for name in ordered(results) if "other_draws" in infos.get(name, {})]
     if not reported:
         return []
     draws = infos[reported[0]]["other_draws"]
@@ -442,13 +480,13 @@ def draw_spread_lines(results, infos):
               f"({EVAL['n_tasks']} in the paper, {draws['tasks']} here). The same weights were "
               f"scored on {last - first + 1} more draws of {draws['tasks']} 5-shot tasks (seeds "
               f"{first}–{last}). The mean over tasks is a heavy-tailed statistic: one task whose "
-              "fine-tuning runs away (each step that overshoots, α·λ_max > 2, raises the "
+              "fine-tuning runs away (each step that grows the error, α·λ_max > 2, raises the "
               "curvature further) can move a whole draw's mean (∞: some task overflowed)."), "",
              ("| method | steps | paper | the draw above (seed 1) | median of the other draws | "
               "10th–90th percentile | other draws at or below the paper |"),
              "|---|---|---|---|---|---|---|"]
     for name in reported:
-        paper = MAML_SINUSOID_5SHOT[name]
+        paper = MAML_SINUSOID_5SHOT[base_method(name)]
         for steps, values in bookkeeping.other_draws(infos[name]).items():
             low, high = np.percentile(values, [10, 90], method="nearest")  # draws, not between
             ours = results[name]["5"][str(steps)]["mse"]
@@ -461,7 +499,7 @@ def draw_spread_lines(results, infos):
 def paper_task_lines(infos):
     """The 5-shot table on the paper's own test tasks (``paper_tasks``), mean and median task,
     beside the paper."""
-    scored = [name for name in ORDER if "paper_tasks" in infos.get(name, {})]
+    scored = [name for name in ordered(infos) if "paper_tasks" in infos.get(name, {})]
     if not scored:
         return []
     first = infos[scored[0]]["paper_tasks"]
@@ -478,12 +516,25 @@ def paper_task_lines(infos):
              "|---|---|---|---|---|---|---|"]
     for name in scored:
         scores = infos[name]["paper_tasks"]
-        paper = MAML_SINUSOID_5SHOT.get(name, {})
+        paper = MAML_SINUSOID_5SHOT.get(base_method(name), {})
         cells = [f"{mse_cell(scores['mse']['5'][s]['mse'])} ({mse_cell(scores['median']['5'][s])})"
                  for s in ("1", "5", "10")]
         cells += [f"{paper[s]:.2f}" if s in paper else "–" for s in (1, 5, 10)]
         lines.append(f"| {name} | " + " | ".join(cells) + " |")
     return lines
+
+
+def page_rate(infos):
+    """The fine-tuning rate of the page's methods (not of its variants)."""
+    rates = {finetune_lr(info) for name, info in infos.items() if name in SETTINGS}
+    return rates.pop() if len(rates) == 1 else EVAL["lr"]
+
+
+def variant_rates(infos):
+    """"; rate 0.001 for maml_alpha_0.001, …": the variants fine-tuned at another rate, or ""."""
+    other = [f"rate {finetune_lr(info):g} for {name}" for name, info in infos.items()
+             if name not in SETTINGS and finetune_lr(info) != page_rate(infos)]
+    return "; " + ", ".join(other) + ", the rate it was trained with" if other else ""
 
 
 def markdown(results, infos, failures, args, wall, earlier=()):
@@ -498,13 +549,15 @@ def markdown(results, infos, failures, args, wall, earlier=()):
         f"Whole script: {wall / 60:.1f} min wall time with {args.jobs} worker "
         f"process{'es' * (args.jobs != 1)}"
         + (f" for {', '.join(args.methods)} only" if set(args.methods) != set(SETTINGS) else "")
+        + (f" (stored as {args.key})" if args.key else "")
         + (f"; the results and times of {', '.join(earlier)} come from an earlier run of this "
            "script (see their weights' info)" if earlier else "") + ".", "",
     ]
     if args.quick:
         lines += ["**QUICK SMOKE RUN** (few iterations, few held-out tasks): not the reproduction.",
                   ""]
-    lines += ["## Training", ""] + describe_settings(args.iterations, [*results, *failures]) + [""]
+    lines += (["## Training", ""]
+              + describe_settings(args.iterations, [*results, *failures], infos) + [""])
     if infos.get("imaml", {}).get("batches_redrawn") is not None:
         lines += [redraw_line(infos["imaml"]), ""]
     for name, info in infos.items():
@@ -512,7 +565,7 @@ def markdown(results, infos, failures, args, wall, earlier=()):
             lines += [(f"**{name} stopped early at meta-iteration "
                        f"{info['stopped_early_at_iteration']}** of {info['iterations_planned']}: "
                        "50 batches in a row were indefinite or not finite."), ""]
-    selected = [name for name in ORDER if "validation" in infos.get(name, {})]
+    selected = [name for name in ordered(infos) if "validation" in infos.get(name, {})]
     every = {infos[name]["validation"]["every"] for name in selected}
     lines += [
         "### Checkpoint selection", "",
@@ -523,7 +576,8 @@ def markdown(results, infos, failures, args, wall, earlier=()):
          f"(seed {VALIDATION['seed']}; the test tasks below are seed {EVAL['seed']}). The shipped "
          "weights and the tables below are that checkpoint. Why: with a constant meta rate the "
          "iterate keeps moving, and at some iterates plain gradient steps on a few 5-point tasks "
-         "run away (each step overshoots and raises the curvature further), and those tasks "
+         "run away (each step grows the error along the steepest direction, α·λ_max > 2, and "
+         "raises the curvature further), and those tasks "
          "dominate the mean. The last iterate is scored on the same test tasks for comparison "
          "(∞: some task diverged)."), "",
         ("| method | iterations run | selected | validation score (selected) | last iterate: "
@@ -542,25 +596,23 @@ def markdown(results, infos, failures, args, wall, earlier=()):
     lines += ["Time per method, wall seconds (training and validation) / CPU seconds of training "
               "alone / CPU seconds of validation: " + ", ".join(
                   f"{n} {infos[n]['wall_time_s']:.0f} / {infos[n]['cpu_time_s']:.0f} / "
-                  f"{infos[n].get('validation_cpu_time_s', 0):.0f}" for n in ORDER if n in infos)
+                  f"{infos[n].get('validation_cpu_time_s', 0):.0f}" for n in ordered(infos))
               + ".", ""]
     for name, error in failures.items():
         lines += [f"**{name} FAILED**: {error}", ""]
     lines += [
         "## Evaluation", "",
         f"{args.n_tasks} held-out tasks per K (seed {EVAL['seed']}, the same for every method), "
-        f"fine-tuned with plain gradient steps of rate {EVAL['lr']} on the K support points (the "
-        f"same points at every step); MSE on {EVAL['k_query']} query points per task; mean ± "
-        f"1.96·std/√{args.n_tasks}.", "",
+        f"fine-tuned with plain gradient steps of rate {page_rate(infos)} on the K support points "
+        f"(the same points at every step{variant_rates(infos)}); MSE on {EVAL['k_query']} query "
+        f"points per task; mean ± 1.96·std/√{args.n_tasks}.", "",
         "### 5-shot, beside the MAML paper (Appendix C)", "",
         "| method | 1 step | 5 steps | 10 steps | paper 1 | paper 5 | paper 10 |",
         "|---|---|---|---|---|---|---|",
     ]
-    for name in ORDER:
-        if name not in results:
-            continue
+    for name in ordered(results):
         row = results[name]["5"]
-        paper = MAML_SINUSOID_5SHOT.get(name, {})
+        paper = MAML_SINUSOID_5SHOT.get(base_method(name), {})
         cells = [_entry(row[s]) for s in ("1", "5", "10")]
         cells += [f"{paper[s]:.2f}" if s in paper else "–" for s in (1, 5, 10)]
         lines.append(f"| {name} | " + " | ".join(cells) + " |")
@@ -569,8 +621,8 @@ def markdown(results, infos, failures, args, wall, earlier=()):
     lines += ["", "### Every K", "",
               "| method | K | " + " | ".join(f"{s} steps" for s in EVAL["steps"]) + " |",
               "|---|---|" + "---|" * len(EVAL["steps"])]
-    for name in ORDER:
-        for shots in results.get(name, {}):
+    for name in ordered(results):
+        for shots in results[name]:
             row = results[name][shots]
             lines.append(f"| {name} | {shots} | "
                          + " | ".join(_entry(row[str(s)]) for s in EVAL["steps"]) + " |")
@@ -604,7 +656,22 @@ def parse(argv):
     parser.add_argument("--alpha", type=float, default=ALPHA,
                         help=(f"inner rate of MAML and FOMAML and of every plain fine-tuning step "
                               f"({ALPHA}, the paper's; the MAML code's default is 0.001)"))
+    parser.add_argument("--key", default=None,
+                        help=("store the run (one method) under this key, beside the method's "
+                              "own results: e.g. maml_alpha_0.001"))
+    parser.add_argument("--variant-dir", default=str(VARIANTS),
+                        help="folder for the <key>.npz weights of keyed variants")
     args = parser.parse_args(argv)
+    if args.key is not None:
+        if len(args.methods) != 1:
+            parser.error(f"--key stores one method's run, got --methods {' '.join(args.methods)}")
+        try:
+            keyed = base_method(args.key)
+        except ValueError as err:
+            parser.error(str(err))
+        if args.key in SETTINGS or keyed != args.methods[0]:
+            parser.error(f"--key must name a variant of {args.methods[0]} "
+                         f"('{args.methods[0]}_…'), got {args.key!r}")
     if not (np.isfinite(args.alpha) and args.alpha > 0):
         parser.error(f"--alpha must be a finite number > 0, got {args.alpha}")
     EVAL["lr"] = args.alpha
@@ -628,12 +695,17 @@ def main(argv=None):
     parser, args = parse(argv)
     out = pathlib.Path(args.out)
     earlier = {}
-    if set(args.methods) != set(SETTINGS) and (out / "sinusoid.json").exists():
-        # A partial rerun (--methods) keeps the other methods' committed results and their info.
+    own = [args.key] if args.key else args.methods  # the results keys this run writes
+    if (set(own) != set(SETTINGS) or args.key) and (out / "sinusoid.json").exists():
+        # A partial rerun (--methods) keeps the other methods' committed results and their info,
+        # and those of the variants (--key), whose weights are in --variant-dir.
         for name, res in json.loads((out / "sinusoid.json").read_text()).items():
-            if name not in args.methods:
-                earlier[name] = (res, zoo.load(name, directory=args.weights_dir)[2])
-        rates = {finetune_lr(info) for _, info in earlier.values()} - {EVAL["lr"]}
+            if name not in own:
+                folder = args.weights_dir if name in SETTINGS else args.variant_dir
+                earlier[name] = (res, zoo.load(name, directory=folder)[2])
+        # the methods of one page share one evaluation; a variant (--key) has its own rate
+        rates = set() if args.key else {finetune_lr(info) for name, (_, info) in earlier.items()
+                                        if name in SETTINGS} - {EVAL["lr"]}
         if rates:  # one page, one evaluation: results fine-tuned at another rate cannot be beside
             parser.error(f"--alpha is {EVAL['lr']} but the results kept in {out} were fine-tuned "
                          f"at α = {', '.join(map(str, sorted(rates)))}: use another --out and "
@@ -645,7 +717,8 @@ def main(argv=None):
 
     start = time.perf_counter()
     counter = multiprocessing.get_context("fork").Value("l", 0)
-    jobs = [(name, args.iterations, args.n_tasks, args.weights_dir, args.init_seed, args.draws)
+    jobs = [(name, args.key or name, args.iterations, args.n_tasks,
+             args.variant_dir if args.key else args.weights_dir, args.init_seed, args.draws)
             for name in SETTINGS if name in args.methods]
     results, infos, failures = {}, {}, {}
     with multiprocessing.get_context("fork").Pool(args.jobs, _init_worker, (counter,)) as pool:
@@ -680,12 +753,12 @@ def main(argv=None):
     out.mkdir(parents=True, exist_ok=True)
     for name, (res, info) in earlier.items():
         results[name], infos[name] = res, info
-    ordered = {name: results[name] for name in ORDER if name in results}
-    bookkeeping.write_json(out / "sinusoid.json", ordered)
-    (out / "sinusoid.md").write_text(markdown(ordered, infos, failures, args, wall,
-                                              list(earlier)))
+    results = {name: results[name] for name in ordered(results)}
+    bookkeeping.write_json(out / "sinusoid.json", results)
+    (out / "sinusoid.md").write_text(markdown(results, infos, failures, args, wall,
+                                              ordered(earlier)))
     print(f"wrote {out / 'sinusoid.json'}, {out / 'sinusoid.md'} and weights in "
-          f"{args.weights_dir}; whole script {wall / 60:.1f} min")
+          f"{args.variant_dir if args.key else args.weights_dir}; whole script {wall / 60:.1f} min")
     return 1 if failures else 0
 
 

@@ -2,8 +2,13 @@
 backgrounds (so that figures read in dark mode too)."""
 import matplotlib.pyplot as plt
 
-COLORS = {"pretrained": "#7f7f7f", "maml": "#d62728", "fomaml": "#ff7f0e", "reptile": "#2ca02c",
-          "imaml": "#9467bd", "task": "#1f77b4"}  # grey, red, orange, green, purple; blue: the data
+# Okabe–Ito colours (safe for colour-blind readers), and a line style and a marker per method so
+# that no method is told apart by colour alone; "task" is the data and the true function.
+COLORS = {"pretrained": "#555555", "maml": "#0072B2", "fomaml": "#E69F00", "reptile": "#009E73",
+          "imaml": "#CC79A7", "task": "#D55E00"}
+STYLES = {"pretrained": ":", "maml": "-", "fomaml": "--", "reptile": "-.",
+          "imaml": (0, (5, 1, 1, 1))}
+MARKERS = {"pretrained": "s", "maml": "o", "fomaml": "^", "reptile": "D", "imaml": "v"}
 LABELS = {"pretrained": "pretrained", "maml": "MAML", "fomaml": "FOMAML", "reptile": "Reptile",
           "imaml": "iMAML"}
 STYLE = {"figure.facecolor": "white", "axes.facecolor": "white", "savefig.facecolor": "white",

@@ -1,16 +1,16 @@
 """The Reptile paper's Taylor analysis (Nichol, Achiam, Schulman 2018, §5.1): what MAML, FOMAML and
 Reptile follow on average, to first order in the inner learning rate α.
 
-For one task draw k minibatches D_1 … D_k with losses L_i(θ) = L(θ; D_i). At θ let
+For one task draw k minibatches D_1 … D_k. At θ let
 
-    ḡ_i = ∇L_i(θ),  H̄_i = ∇²L_i(θ),  AvgGrad = E[ḡ_1],
+    ḡ_j = ∇L(θ; D_j),  H̄_j = ∇²L(θ; D_j),  AvgGrad = E[ḡ_1],
     AvgGradInner = E[H̄_2 ḡ_1] = ½ E[∂(ḡ_1·ḡ_2)/∂θ]     (two different minibatches of one task).
 
-The inner path φ_1 = θ, φ_{i+1} = φ_i − α ∇L_i(φ_i) takes step i on minibatch i, and
+The inner path φ⁰ = θ, φʲ = φʲ⁻¹ − α ∇L(φʲ⁻¹; D_j) takes step j on minibatch j, and
 
-    MAML     ∇_θ L_k(φ_k)          k − 1 steps, differentiated through, the gradient on D_k
-    FOMAML   ∇L_k(φ_k)             the same end point, dφ_k/dθ replaced by I
-    Reptile  (θ − φ_{k+1}) / α     k steps on D_1 … D_k
+    MAML     ∇_θ L(φᵏ⁻¹; D_k)      k − 1 steps, differentiated through, the gradient on D_k
+    FOMAML   ∇L(φᵏ⁻¹; D_k)         the same end point, dφᵏ⁻¹/dθ replaced by I
+    Reptile  (θ − φᵏ) / α          k steps on D_1 … D_k
 
 have the expected values, to O(α²),
 
@@ -43,7 +43,7 @@ def _check_samples(samples, minimum=1):
 
 
 def _path_end(loss, theta, batches, lr):
-    """φ after one inner step on each minibatch in turn, φ_{i+1} = φ_i − α ∇L(φ_i; D_i)."""
+    """φ after one inner step on each minibatch in turn, φʲ = φʲ⁻¹ − α ∇L(φʲ⁻¹; D_j)."""
     for batch in batches:
         theta = inner_loop(loss, theta, batch, lr, 1)
     return theta

@@ -14,6 +14,7 @@ from mamlkit.demos.comparison import (
     LOSS,
     MAX_STEPS,
     METHODS,
+    TRUE_PARAMS,
     comparison_tasks,
     contour_values,
     meta_gradient_comparison,
@@ -256,8 +257,57 @@ def test_levels_handle_a_flat_surface():
     assert np.all(np.diff(quantile_levels(np.arange(100.0).reshape(10, 10), 14, 0.01, 0.97)) > 0)
 
 
-def test_layout_has_one_row_per_method(demo):
-    rows = demo.widget.children[1:6]  # after the title
-    assert [len(row.children) for row in rows] == [4, 4, 4, 4, 5]
-    assert [row.children[0].description for row in rows[1:]] == ["MAML", "FOMAML", "Reptile",
-                                                                  "iMAML"]
+def test_layout_puts_the_controls_beside_the_figure_one_box_per_method(demo):
+    title, body, message = demo.widget.children
+    figure, panel = body.children
+    assert figure is demo.output and message is demo.message
+    boxes = panel.children[3:]  # after θ, the contour and the arrow scale
+    assert [box.children[0].children[0].description for box in boxes] == ["MAML", "FOMAML",
+                                                                           "Reptile", "iMAML"]
+    placed = [w for box in panel.children for row in getattr(box, "children", [box])
+              for w in getattr(row, "children", [row])]
+    assert {id(w) for w in placed} == {id(c) for c in demo.controls.values()}  # each once
+    assert demo.controls["arrow_scale"].layout.width == "auto"  # "×20" is not cut to "×…"
+
+
+def test_no_arrow_hides_another(fresh):
+    """At the defaults iMAML's arrow runs along MAML's: narrower arrows are drawn on top, and every
+    arrow has its method's marker at its tip."""
+    from mamlkit.plotting import MARKERS
+    ax = fresh.fig.axes[0]
+    quivers = [c for c in ax.collections if hasattr(c, "set_UVC")]
+    widths = [q.width for q in quivers]
+    assert widths == sorted(widths, reverse=True)
+    assert [q.get_zorder() for q in quivers] == sorted(q.get_zorder() for q in quivers)
+    tips = {line.get_marker(): line for line in ax.lines if line.get_animated()}
+    theta = np.array([0.5, 0.9])
+    for m in METHODS:
+        tip = tips[MARKERS[m]]
+        np.testing.assert_allclose(np.ravel(tip.get_xydata()), theta + 5 * fresh.state["arrows"][m])
+    imaml, maml = fresh.state["arrows"]["imaml"], fresh.state["arrows"]["maml"]
+    sine = abs(imaml[0] * maml[1] - imaml[1] * maml[0]) / np.linalg.norm(imaml) / np.linalg.norm(maml)
+    assert sine < 0.02  # within about a degree of each other: one would hide the other
+    fresh.update(maml_on=False)
+    assert not tips[MARKERS["maml"]].get_visible()
+
+
+def test_lesson06_exercises_use_the_comparisons_tasks():
+    from mamlkit.exercises import lesson06
+    assert lesson06.TRUE_PARAMS == TRUE_PARAMS
+    for mine, theirs in zip(lesson06.TOY_TASKS, TASKS):
+        for a, b in zip(mine.train + mine.test, theirs.train + theirs.test):
+            np.testing.assert_array_equal(a, b)
+
+
+def test_the_committed_costs_say_what_lesson_06_says():
+    """Lesson 06 (section 5 and its verdict): FOMAML costs a fraction of MAML's time; iMAML's fixed
+    extra cost weighs less against MAML's as the inner loop grows; MAML's memory grows with every
+    inner step, iMAML's stays flat."""
+    timing = mamlkit.zoo.results("meta_gradient")["tuned"]
+    cpu = {k: {m: timing[k][m]["ms (CPU)"] for m in METHODS} for k in timing}
+    assert all(cpu[k]["fomaml"] < 0.5 * cpu[k]["maml"] for k in cpu)
+    assert cpu[5]["imaml"] / cpu[5]["maml"] < 1.1 < 2 < cpu[1]["imaml"] / cpu[1]["maml"]
+    memory = {column: np.array(v) for column, v in mamlkit.zoo.results("memory").items()}
+    maml_mb, imaml_mb = memory["MAML peak (MB)"], memory["iMAML peak (MB)"]
+    assert np.all(np.diff(maml_mb) > 0) and maml_mb[-1] > 3 * maml_mb[0]
+    assert imaml_mb.max() < 1.1 * imaml_mb.min()

@@ -4,6 +4,7 @@ solves (I + H/λ) g = ∇L_test(φ) (the query gradient, not the support gradien
 import autograd
 import numpy as np
 import pytest
+from matplotlib.colors import to_hex
 from matplotlib.contour import ContourSet
 from matplotlib.quiver import Quiver
 
@@ -219,3 +220,30 @@ def test_message_never_shows_negative_zero(implicit):
     for a in (0.0, 0.5, 1.0):
         implicit.update(theta_a=a, theta_b=a)
         assert "-0.000" not in implicit.message_text
+
+
+# --------------------------------------------------------------------------------------------------
+# What the legends and sliders say
+
+
+@pytest.mark.parametrize("make", [imaml.imaml_regularised, imaml.imaml_implicit_gradient])
+def test_sliders_name_theta_a_and_b(make):
+    c = make().controls
+    assert (c["theta_a"].description, c["theta_b"].description) == ("θ: a", "θ: b")
+
+
+def test_implicit_legend_colours_are_the_drawn_colours(implicit):
+    """Each legend entry has the colours of what it names: the task's pull in each task's colour
+    (one entry showing both), the spring and the inner path white (outlined in black), −g_i in
+    iMAML's colour."""
+    legend = implicit.fig.legends[0]
+    texts = [t.get_text() for t in legend.texts]
+    handles = dict(zip([t.split(":")[0] for t in texts], legend.legend_handles))
+    assert any(t.startswith("−∇L_i(φ_i)") and t.endswith("task 1 / task 2") for t in texts)
+    for k in range(2):
+        parts = drawn(implicit, k)
+        assert to_hex(parts["force"].get_facecolor()[0]) == imaml.TASK_COLORS[k].lower()
+        assert to_hex(parts["pull"].get_facecolor()[0]) == to_hex(handles["λ(θ − φ_i)"].get_color())
+        assert to_hex(parts["grad"].get_facecolor()[0]) == to_hex(handles["−g_i"].get_color())
+        path = handles[next(t for t in handles if t.startswith("inner path"))]
+        assert to_hex(parts["path"].get_color()) == to_hex(path.get_color())

@@ -121,3 +121,55 @@ def test_arrow_panels_are_not_transposed(arrows_demo):
         filled = next(c for c in ax.collections if isinstance(c, ContourSet))
         lowest = filled.get_paths()[0]
         assert lowest.contains_point(TRUE[task]) and not lowest.contains_point(TRUE[task][::-1])
+
+
+@pytest.fixture(scope="module")
+def static_figure(pictures):
+    return landscapes.meta_loss_figure(POINTS, pictures[:, 0], path=[[0.35, 0.55], [0.5, 0.45]])
+
+
+def rendered(fig):
+    fig.canvas.draw()
+    return fig.canvas.get_renderer()
+
+
+@pytest.mark.parametrize("which", ["static", "meta", "arrows"])
+def test_figures_are_wide_have_a_colour_bar_and_readable_ticks(which, static_figure, meta_demo,
+                                                               arrows_demo):
+    """Full width (≥ 11 in), one colour bar, tick labels at least 9 pt that never touch those of
+    the next panel (no "1.00.0"), and the legend below the panels, covering none of them."""
+    fig = {"static": static_figure, "meta": meta_demo.fig, "arrows": arrows_demo.fig}[which]
+    renderer = rendered(fig)
+    assert fig.get_size_inches()[0] >= 11
+    *maps, bar = fig.axes
+    assert bar.get_ylabel() and len(bar.get_yticks()) >= 4  # the colour bar, labelled
+    labels = [[t.get_window_extent(renderer) for t in ax.get_xticklabels() if t.get_text()]
+              for ax in maps]
+    for ax in maps:
+        assert all(t.get_fontsize() >= 9 for t in ax.get_xticklabels())
+    for left, right in zip(labels, labels[1:]):
+        assert left[-1].x1 + 5 < right[0].x0  # pixels between "1" and the next panel's "0"
+    legend = fig.legends[0].get_window_extent(renderer)
+    assert not any(legend.overlaps(ax.get_window_extent(renderer)) for ax in maps)
+
+
+def test_the_star_is_drawn_whole_on_the_edge(meta_demo, static_figure):
+    """At k = 20 the grid minimum lies on the edge a = 1: its star is not clipped, and the
+    message says so."""
+    meta_demo.update(steps=20)
+    assert star(meta_demo.fig.axes[0])[0] == pytest.approx(1.0)
+    assert "edge" in meta_demo.message_text
+    stars = [line for ax in list(meta_demo.fig.axes[:3]) + list(static_figure.axes[:4])
+             for line in ax.lines if line.get_marker() == "*"]
+    assert stars and not any(line.get_clip_on() for line in stars)
+    meta_demo.update(steps=0)
+    assert "edge" not in meta_demo.message_text
+
+
+def test_the_static_figure_shows_each_k_and_the_path(static_figure, pictures):
+    titles = [ax.get_title() for ax in static_figure.axes[:4]]
+    assert titles == ["k = 0", "k = 1", "k = 5", "k = 20"]
+    for ax, k in zip(static_figure.axes, (0, 1, 5, 20)):
+        np.testing.assert_allclose(star(ax), landscapes.grid_argmin(POINTS, pictures[k, 0]))
+    path = [line for line in static_figure.axes[1].lines if line.get_marker() in ("None", "")]
+    assert len(path) == 1 and path[0].get_xydata().shape == (2, 2)

@@ -115,3 +115,31 @@ def test_zigzag_is_explained(demo):
     assert 0.05 * h_max > 2 and f"α·λ_max(H) = {0.05 * h_max:.2f} > 2" in demo.message_text
     demo.update(lr=0.01)
     assert 0.01 * h_max < 1 and "zigzag" not in demo.message_text
+
+
+def test_loss_panel_shows_the_loss_along_the_path_and_at_the_new_theta(demo):
+    """The second panel: L(φʲ; D) for j = 0 … k, and L(θ; D) and L(new θ; D) as levels, on fixed
+    axes; the figure spans the notebook's width."""
+    assert len(demo.fig.axes) == 3  # landscape, loss panel, colour bar
+    assert demo.fig.get_size_inches()[0] >= 12
+    curve = demo.fig.axes[1]
+    limits = curve.get_xlim(), curve.get_ylim()
+    task = reptile.reptile_task()
+    for setting in ({}, {"steps": 5, "lr": 0.03}, {"theta_a": 1.0, "theta_b": 1.0, "lr": 0.05}):
+        demo.update(**setting)
+        v = demo.values
+        theta = np.array([v["theta_a"], v["theta_b"]])
+        path_loss, theta_loss, new_loss = curve.lines
+        path = mk.inner_path(task.loss, theta, task.data, v["lr"], v["steps"])
+        np.testing.assert_allclose(path_loss.get_ydata(), [task.loss(p, task.data) for p in path])
+        np.testing.assert_allclose(theta_loss.get_ydata(), task.loss(theta, task.data))
+        new = drawn(demo)[3]
+        np.testing.assert_allclose(new_loss.get_ydata(), task.loss(new, task.data))
+        assert (curve.get_xlim(), curve.get_ylim()) == limits
+        assert max(path_loss.get_ydata()) < reptile.LOSS_RANGE[1]
+
+
+def test_sliders_are_labelled_with_the_course_symbols(demo):
+    labels = [c.description for c in demo.controls.values()]
+    assert labels[:2] == ["θ: a", "θ: b"]
+    assert [label.split()[0] for label in labels[2:]] == ["α", "k", "β"]

@@ -1,12 +1,16 @@
-"""The sinusoid_fit demo computes the right things: the true curve A·sin(x − φ) (the article wrote
-x + φ), support points on it, fine-tuned predictions equal to plain SGD from the shipped models,
-reproducible samples."""
+"""Lesson 00's demo and figures compute the right things: the true curve A·sin(x − ψ) (the article
+wrote x + ψ), support points on it, fine-tuned predictions equal to plain SGD from the shipped
+models, reproducible samples; and they show them readably (ψ in labels, a line style per method, a
+button label in full)."""
+import matplotlib.pyplot as plt
 import numpy as np
 import pytest
+from matplotlib.lines import Line2D
 
 from mamlkit import adapt, zoo
 from mamlkit.demos import sinusoid
-from mamlkit.plotting import LABELS
+from mamlkit import tasks
+from mamlkit.plotting import LABELS, STYLES
 from widget_drive import control_values
 
 
@@ -103,3 +107,46 @@ def test_extremes_are_finite_and_axes_fixed(demo):
             for line in demo.fig.axes[0].lines:
                 assert np.all(np.isfinite(line.get_xydata()))
             assert (demo.fig.axes[0].get_xlim(), demo.fig.axes[0].get_ylim()) == limits
+
+
+def test_labels_say_psi_and_the_button_shows_its_whole_label(demo):
+    assert demo.controls["phase"].description == "phase ψ"
+    demo.update(amplitude=3.0, phase=1.0)
+    assert "ψ = 1.00" in demo.fig.axes[0].get_title()
+    assert "φ" not in demo.fig.axes[0].get_title() + curve(demo, "true").get_label()
+    assert demo.buttons["new random samples"].layout.width == "auto"  # not "new random sam…"
+
+
+def test_methods_differ_by_line_style_not_only_colour(demo):
+    for name in sinusoid.MODELS:
+        for when in ("before", "after"):
+            line = curve(demo, name, when)
+            assert line.get_linestyle() == Line2D([], [], ls=STYLES[name]).get_linestyle()
+    assert curve(demo, "pretrained", "after").get_linestyle() != curve(
+        demo, "maml", "after").get_linestyle()
+
+
+def test_static_figures_draw_what_they_are_given():
+    family, x = tasks.Sinusoid(), sinusoid.X_GRID[:, 0]
+    fig = sinusoid.tasks_picture(family, seed=0)
+    assert len(fig.axes) == 2
+    plt.close(fig)
+    predictions = {"pretrained": np.cos(x), "maml": np.sin(x)}
+    fig = sinusoid.networks_picture(x, -np.cos(x), predictions, [np.zeros_like(x)])
+    drawn = {line.get_label(): line for line in fig.axes[0].lines}
+    np.testing.assert_array_equal(drawn["MAML network, before adapting"].get_ydata(), np.sin(x))
+    plt.close(fig)
+    support = (np.array([[0.0], [1.0]]), np.array([[0.5], [0.2]]))
+    fits = {name: {0: (np.cos(x), 1.0), 10: (np.sin(x), 0.25)} for name in sinusoid.MODELS}
+    fig = sinusoid.fine_tuning_picture(x, np.sin(x), support, fits)
+    labels = [t.get_text() for t in fig.axes[1].get_legend().get_texts()]
+    assert labels == ["true curve", "0 steps (MSE 1.00)", "10 steps (MSE 0.25)"]
+    plt.close(fig)
+    curves = {"pretrained": np.tile([3.0, 2.0, 1.5], (5, 1)),
+              "maml": np.tile([3.0, 0.5, 0.4], (5, 1))}
+    curves["maml"][0] = [3.0, 0.5, 1e20]  # one runaway task does not move the median
+    fig = sinusoid.adaptation_picture(curves, ("reference", 2.5))
+    medians = [line.get_ydata() for line in fig.axes[0].lines[:2]]
+    np.testing.assert_array_equal(medians[1], [3.0, 0.5, 0.4])
+    np.testing.assert_array_equal(medians[0], [3.0, 2.0, 1.5])
+    plt.close(fig)

@@ -13,13 +13,14 @@ def demo():
 
 
 def test_drawn_values_follow_the_eigenvalues(demo):
-    found, _note = demo_module.spectra()
+    found = demo_module.spectra()
     ax_factor, ax_power = demo.fig.axes
     for lr, steps in ((1e-3, 1), (0.01, 5), (0.2, 10), (1.0, 3)):
         demo.update(lr=lr, steps=steps)
         assert demo.last_error is None, demo.last_error
         lr = demo.values["lr"]  # the log slider rounds to its step
-        dots = [line for line in ax_factor.get_lines() if line.get_marker() == "o"]
+        dots = [line for line in ax_factor.get_lines()
+                if line.get_marker() in demo_module.MARKERS_AT.values()]
         assert len(dots) == len(found)
         for line, (bottom, top) in zip(dots, found.values()):
             values = np.concatenate((bottom, top))
@@ -37,7 +38,7 @@ def test_drawn_values_follow_the_eigenvalues(demo):
 
 
 def test_spectrum_ends_are_ordered_and_finite(demo):
-    found, _note = demo_module.spectra()
+    found = demo_module.spectra()
     for bottom, top in found.values():
         assert np.all(np.isfinite(bottom)) and np.all(np.isfinite(top))
         assert np.all(np.diff(bottom) >= 0) and np.all(np.diff(top) >= 0) and bottom[-1] <= top[0]

@@ -249,3 +249,47 @@ def test_a_diverged_mean_is_shown_as_infinity(script):
     assert script._entry({"mse": 0.6123, "ci95": 0.0561}) == "0.612 ± 0.056"
     for diverged in (5.5e19, float("inf"), float("nan"), None):
         assert script._entry({"mse": diverged, "ci95": None}) == "∞"
+
+
+def test_key_stores_a_variant_beside_its_method(tmp_path):
+    """--key stores one method's run under its own key (results in sinusoid.json, weights in
+    --variant-dir), fine-tuned at its own rate, without touching the method's own results or
+    weights; a later partial run keeps both; a key that is not a variant of the method is
+    refused."""
+    variants = tmp_path / "variants"
+
+    def run(*extra):
+        return subprocess.run(
+            [sys.executable, str(SCRIPT), "--quick", "--iterations", "10", "--n-tasks", "10",
+             "--jobs", "1", "--out", str(tmp_path), "--weights-dir", str(tmp_path),
+             "--variant-dir", str(variants), *extra],
+            cwd=ROOT, capture_output=True, text=True, timeout=600)
+
+    proc = run("--methods", "maml")
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    shipped = hashlib.sha256((tmp_path / "maml.npz").read_bytes()).hexdigest()
+    proc = run("--methods", "maml", "--alpha", "0.001", "--key", "maml_alpha_0.001")
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    assert hashlib.sha256((tmp_path / "maml.npz").read_bytes()).hexdigest() == shipped
+    assert not (tmp_path / "maml_alpha_0.001.npz").exists()
+    info = zoo.load("maml_alpha_0.001", directory=variants)[2]
+    assert info["inner_lr"] == info["finetune_lr"] == 0.001
+    assert info["results_key"] == "maml_alpha_0.001" and "other_draws" in info
+    results = json.loads((tmp_path / "sinusoid.json").read_text())
+    assert list(results) == ["maml", "maml_alpha_0.001"]
+    page = (tmp_path / "sinusoid.md").read_text()
+    assert "- **maml**:" in page and "inner: lr=0.01, steps=1" in page  # the kept run's settings
+    assert "- **maml_alpha_0.001**:" in page and "inner: lr=0.001, steps=1" in page
+    assert "plain gradient steps of rate 0.01 " in page
+    assert "rate 0.001 for maml_alpha_0.001, the rate it was trained with" in page
+    assert "| maml_alpha_0.001 | 5 | 0.38 |" in page  # beside the paper in the draws table too
+
+    proc = run("--methods", "fomaml")  # at 0.01: the variant's own rate is no conflict
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    assert list(json.loads((tmp_path / "sinusoid.json").read_text())) == [
+        "maml", "maml_alpha_0.001", "fomaml"]
+
+    for extra in (["--methods", "maml", "--key", "fomaml_x"], ["--methods", "maml", "--key", "maml"],
+                  ["--methods", "maml", "fomaml", "--key", "maml_x"]):
+        proc = run(*extra)
+        assert proc.returncode == 2 and "--key" in proc.stderr, extra

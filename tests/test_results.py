@@ -107,7 +107,7 @@ def test_the_committed_sinusoid_results_have_the_promised_form():
     text = (RESULTS / "sinusoid.json").read_text()
     json.loads(text, parse_constant=lambda name: pytest.fail(f"sinusoid.json holds {name}"))
     data = zoo.results("sinusoid")
-    assert list(data) == ["pretrained", "maml", "fomaml", "reptile", "imaml"]
+    assert list(data) == ["pretrained", "maml", "maml_alpha_0.001", "fomaml", "reptile", "imaml"]
     for by_k in data.values():
         assert set(by_k) >= {5, 10, 20}
         for k in (5, 10, 20):

@@ -1,5 +1,6 @@
-"""Each method's update Δθ = −η (1/4) Σ_i g_i(θ) (Reptile: β, g_i = θ − U_i^k(θ)) from one θ on
-four softplus line fits, over a meta-loss (1/4) Σ_i L_i(U_i(θ)), the mean loss or one task's."""
+"""Each method's update Δθ = −η (1/4) Σ_i g_i(θ) from one θ on four softplus line fits, over a
+meta-loss (1/4) Σ_i L_i(U_i(θ)), the mean loss or one task's. Reptile is the batched update
+θ + β(mean φ_i − θ), g_i = θ − φ_i^k (not the article's, which interpolates task after task)."""
 from functools import lru_cache
 
 import ipywidgets as widgets
@@ -8,7 +9,7 @@ from matplotlib.lines import Line2D
 
 from .. import landscape
 from ..meta import NotPositiveDefiniteError, meta_gradient
-from ..plotting import COLORS, LABELS
+from ..plotting import COLORS, LABELS, MARKERS
 from ..tasks import SoftplusLine
 from .base import FULL, Demo, arrow, marker, panels, place, quantile_levels, sliders
 from .landscapes import meta_loss_grids
@@ -16,6 +17,9 @@ from .landscapes import meta_loss_grids
 TRUE_PARAMS = ((0.0, 0.0), (1.0, 0.0), (0.2, 0.0), (0.5, 0.2))
 EXTENT = (-0.2, 1.2, -0.2, 1.2)
 METHODS = ("maml", "fomaml", "reptile", "imaml")
+# Arrows drawn from the widest (under) to the narrowest (on top), each with its own marker at its
+# tip, so that an arrow lying along another stays visible (at the defaults iMAML's lies on MAML's).
+WIDTHS = {"maml": 0.016, "fomaml": 0.012, "reptile": 0.009, "imaml": 0.006}
 # The article's defaults: outer rate (β for Reptile), inner rate α, inner steps k, and λ for iMAML.
 DEFAULTS = {"maml": {"outer": 0.03, "lr": 0.04, "steps": 1},
             "fomaml": {"outer": 0.03, "lr": 0.04, "steps": 1},
@@ -60,15 +64,20 @@ def meta_gradient_comparison():
     """Each switched-on method's update arrow from θ over the chosen contour."""
     tasks = [problem.task for problem in comparison_tasks()]
     points = landscape.grid(EXTENT, n=40)
-    fig, (ax,) = panels([""], EXTENT, "a (slope)", "b (offset)", grid=True, width=5.2, height=5.2)
-    ax.plot(*np.transpose(TRUE_PARAMS), "*", color=COLORS["task"], ms=12, zorder=3)
+    fig, (ax,) = panels([""], EXTENT, "a (slope)", "b (offset)", grid=True, width=7.2, height=7.6)
+    fig.subplots_adjust(left=0.1, right=0.97, top=0.94, bottom=0.16)  # the legend goes below
+    ax.plot(*np.transpose(TRUE_PARAMS), "*", color=COLORS["task"], ms=14, zorder=3)
     for i, xy in enumerate(TRUE_PARAMS):
         ax.annotate(str(i + 1), xy, textcoords="offset points", xytext=(6, 4), color=COLORS["task"])
-    theta_dot = marker(ax, color="black", ms=7, zorder=5)
-    arrows = {m: arrow(ax, COLORS[m], width=0.008, zorder=4) for m in METHODS}
-    optima = Line2D([], [], ls="", marker="*", ms=10, color=COLORS["task"], label="task optima")
-    ax.legend(handles=[Line2D([], [], color=COLORS[m], lw=3, label=LABELS[m]) for m in METHODS]
-              + [optima], loc="upper left", fontsize=8)
+    theta_dot = marker(ax, color="black", ms=8, zorder=9)
+    arrows = {m: arrow(ax, COLORS[m], width=WIDTHS[m], zorder=4 + k, edgecolor="white",
+                       linewidth=0.6) for k, m in enumerate(METHODS)}
+    tips = {m: marker(ax, MARKERS[m], color=COLORS[m], mec="white", ms=7, zorder=4.5 + k)
+            for k, m in enumerate(METHODS)}
+    optima = Line2D([], [], ls="", marker="*", ms=12, color=COLORS["task"], label="task optima")
+    ax.legend(handles=[Line2D([], [], color=COLORS[m], lw=1 + 250 * WIDTHS[m], marker=MARKERS[m],
+                              mec="white", label=LABELS[m]) for m in METHODS] + [optima],
+              loc="upper center", bbox_to_anchor=(0.5, -0.09), ncol=5, fontsize=10)
     labels = {kind: label for label, kind in CONTOURS}
     # What is on screen, for tests and check cells: Δθ per method (None where hidden), the surface.
     state = {"arrows": {m: None for m in METHODS}, "surface": None, "key": None, "contour": None}
@@ -115,21 +124,24 @@ def meta_gradient_comparison():
             delta, note = method_arrow(m, *theta, *settings) if on else (None, None)
             notes += [note] if on else []
             state["arrows"][m] = None if delta is None else delta.copy()
-            place(arrows[m], theta, None if delta is None else values["arrow_scale"] * delta)
+            drawn = None if delta is None else values["arrow_scale"] * delta
+            place(arrows[m], theta, drawn)
+            tips[m].set_data(*([[]] * 2 if drawn is None else np.reshape(theta + drawn, (2, 1))))
+            tips[m].set_visible(drawn is not None)
         return "Δθ = −rate × meta-gradient:  " + ("  ·  ".join(notes) or "no method switched on")
 
-    row, late = {"layout": widgets.Layout(width="230px")}, {"continuous_update": False}
+    row, late = {"layout": widgets.Layout(width="260px")}, {"continuous_update": False}
     controls = sliders({"theta_a": ("θ: a", 0.5, *EXTENT[:2], 0.01),
-                        "theta_b": ("θ: b", 0.9, *EXTENT[2:], 0.01)})
+                        "theta_b": ("θ: b", 0.9, *EXTENT[2:], 0.01)}, **row)
     controls["contour"] = widgets.Dropdown(options=CONTOURS, value="maml", description="contour",
-                                           style=FULL)
+                                           style=FULL, layout=widgets.Layout(width="420px"))
     # The article's outer rates give steps of a few hundredths: drawn longer to tell apart.
     controls["arrow_scale"] = widgets.ToggleButtons(
         options=[("×1", 1), ("×5", 5), ("×20", 20)], value=5, description="draw arrows",
-        style={"button_width": "40px", **FULL})
+        style={"button_width": "auto", **FULL}, layout=widgets.Layout(width="auto"))
     for m, d in DEFAULTS.items():
         controls[f"{m}_on"] = widgets.Checkbox(value=True, description=LABELS[m], indent=False,
-                                               layout=widgets.Layout(width="90px"))
+                                               layout=widgets.Layout(width="260px"))
         outer = ("interpolation β", 1.0, 0.05) if m == "reptile" else ("outer rate", 0.1, 0.005)
         # α ≤ 0.06 keeps plain inner steps stable on the plotted square (tested).
         controls |= sliders({
@@ -139,5 +151,25 @@ def meta_gradient_comparison():
             f"{m}_steps": ("inner steps k", d["steps"], 1, MAX_STEPS, 1, late)}, **row)
     controls |= sliders({"imaml_lam": ("λ", DEFAULTS["imaml"]["lam"], -2, 1, 0.05,
                                        {"base": 10, **late})}, **row)
-    return Demo(fig, draw, controls, title="Four methods, one θ: where does each move it?",
-                rows=(4, 4, 4, 4, 5), state=state)
+    title = "Four methods, one θ: where does each move it?"
+    demo = Demo(fig, draw, controls, title=title, state=state)
+    demo.widget = beside(demo, title)
+    return demo
+
+
+def beside(demo, title):
+    """The figure on the left, the controls in compact rows on its right, the message below."""
+    c = demo.controls
+
+    def rows(*names):
+        return [widgets.HBox([c[n] for n in group]) for group in names]
+
+    general = rows(("theta_a", "theta_b"), ("contour",), ("arrow_scale",))
+    per_method = [widgets.VBox(rows((f"{m}_on", f"{m}_outer"), (f"{m}_lr", f"{m}_steps"))
+                               + (rows(("imaml_lam",)) if m == "imaml" else []),
+                               layout=widgets.Layout(border="1px solid #ddd", padding="2px",
+                                                     margin="2px 0"))
+                  for m in METHODS]
+    panel = widgets.VBox(general + per_method, layout=widgets.Layout(width="540px"))
+    return widgets.VBox([widgets.HTML(f"<b>{title}</b>"), widgets.HBox([demo.output, panel]),
+                         demo.message])

@@ -3,7 +3,9 @@ meta-gradient g_i = (I + H_i/λ)⁻¹ ∇L_i^test(φ*), H_i = ∇²L_i(φ*), sol
 import autograd
 import ipywidgets as widgets
 import numpy as np
+from matplotlib.legend_handler import HandlerTuple
 from matplotlib.lines import Line2D
+from matplotlib.patheffects import withStroke
 
 from .. import landscape
 from ..inner import hessian, inner_loop
@@ -22,6 +24,8 @@ FACTORS = (-1.0, -1.5, 2.0, -1.5)
 INNER_LR, INNER_STEPS, CG_STEPS = 0.05, 10, 5  # the article's inner loop: 10 steps of rate 0.05
 # Arrows in gradient units: the forces at φ_i drawn at a tenth of their length, −g_i at full length.
 FORCE_SCALE, GRAD_SCALE = 0.1, 1.0
+# White artists (the inner path, the spring) get a black outline, in the plot and its legend alike
+OUTLINE = [withStroke(linewidth=2.6, foreground="black")]
 
 
 def bump_tasks():
@@ -35,14 +39,23 @@ def regularised_loss(loss, phi, data, theta, lam):
     return loss(phi, data) + 0.5 * lam * (offset ** 2).sum(axis=0)
 
 
-def _panels(titles, *handles):
-    """Two [0, 1]² panels, each with an animated θ marker, and a legend of θ and ``handles``."""
+def _panels(titles, *entries):
+    """Two [0, 1]² panels, each with an animated θ marker, and a legend of θ and ``entries``:
+    (handle, label) pairs, where a tuple of handles is one entry (something drawn in each task's
+    colour shows both colours)."""
     fig, axes = panels(titles, width=3.9, height=4.6)
     fig.subplots_adjust(left=0.07, right=0.98, top=0.93, bottom=0.27, wspace=0.15)
-    theta = Line2D([], [], marker="o", color="white", mec="black", ls="none", label="θ")
-    fig.legend(handles=[theta, *handles], loc="lower center", ncol=2, fontsize=8)
+    theta = Line2D([], [], marker="o", color="white", mec="black", ls="none")
+    handles, labels = zip((theta, "θ"), *entries)
+    fig.legend(handles, labels, loc="lower center", ncol=2, fontsize=8,
+               handler_map={tuple: HandlerTuple(ndivide=None)})
     thetas = [marker(ax, ms=8, color="white", mec="black", zorder=6, clip_on=False) for ax in axes]
     return fig, axes, thetas
+
+
+def _per_task(**style):
+    """One legend handle per task colour, shown side by side as one entry."""
+    return tuple(Line2D([], [], color=color, **style) for color in TASK_COLORS)
 
 
 def imaml_regularised(a=0.5, b=0.5, lam=1.0, n=50):
@@ -51,10 +64,10 @@ def imaml_regularised(a=0.5, b=0.5, lam=1.0, n=50):
     points = landscape.grid(UNIT, n)
     fig, axes, thetas = _panels(
         [rf"task {i}: $L_{i}(\phi) + \frac{{\lambda}}{{2}}\|\phi-\theta\|^2$" for i in (1, 2)],
-        Line2D([], [], marker="*", ms=12, color="white", mec="black", ls="none",
-               label="φ* = argmin of the regularised loss (grid)"),
-        Line2D([], [], marker="X", ms=8, color="grey", mec="white", ls="none",
-               label="the task's own minimum (λ = 0)"))
+        (Line2D([], [], marker="*", ms=12, color="white", mec="black", ls="none"),
+         "φ* = argmin of the regularised loss (grid)"),
+        (_per_task(marker="X", ms=8, mec="white", ls="none"),
+         "the task's own minimum (λ = 0), task 1 / task 2"))
     for ax, task, color in zip(axes, tasks, TASK_COLORS):
         own = grid_argmin(points, task.loss(points, task.data))
         ax.plot(*own, marker="X", ms=9, color=color, mec="white", ls="none", zorder=4)
@@ -83,8 +96,8 @@ def imaml_regularised(a=0.5, b=0.5, lam=1.0, n=50):
                     "as λ → 0 where H is positive definite.")
         return f"λ = {lam:.3g}: {where} (colours: quantiles of each surface)."
 
-    controls = sliders({"theta_a": ("θ: x", a, 0.0, 1.0, 0.01),
-                        "theta_b": ("θ: y", b, 0.0, 1.0, 0.01),
+    controls = sliders({"theta_a": ("θ: a", a, 0.0, 1.0, 0.01),
+                        "theta_b": ("θ: b", b, 0.0, 1.0, 0.01),
                         "lam": ("λ", lam, -2, 2, 0.05, {"base": 10, "readout_format": ".3g"})})
     controls["lam_zero"] = widgets.Checkbox(value=False, description="λ = 0 (no regulariser)",
                                             style=FULL)
@@ -112,22 +125,24 @@ def imaml_implicit_gradient(a=0.5, b=0.5, lam=2.0, n=50):
     points = landscape.grid(UNIT, n)
     fig, axes, thetas = _panels(
         [f"task {i + 1}: $L_{i + 1}(\\phi)$" for i in range(len(tasks))],
-        Line2D([], [], marker="o", mfc=COLORS["imaml"], mec="white", color="grey",
-               label=f"inner path θ → φ_i ({INNER_STEPS} steps, α = {INNER_LR})"),
-        Line2D([], [], color=TASK_COLORS[0], lw=3,
-               label=f"−∇L_i(φ_i): the task's pull (× {FORCE_SCALE:g})"),
-        Line2D([], [], color="lightgrey", lw=3,
-               label=f"λ(θ − φ_i): the spring back to θ (× {FORCE_SCALE:g})"),
-        Line2D([], [], color=COLORS["imaml"], lw=4,
-               label=f"−g_i: iMAML meta-update direction (× {GRAD_SCALE:g})"))
+        (Line2D([], [], marker="o", mfc=COLORS["imaml"], mec="white", color="white", lw=1.2,
+                path_effects=OUTLINE),
+         f"inner path θ → φ_i ({INNER_STEPS} steps, α = {INNER_LR})"),
+        (_per_task(lw=3), f"−∇L_i(φ_i): the task's pull (× {FORCE_SCALE:g}), task 1 / task 2"),
+        (Line2D([], [], color="white", lw=3, path_effects=OUTLINE),
+         f"λ(θ − φ_i): the spring back to θ (× {FORCE_SCALE:g})"),
+        (Line2D([], [], color=COLORS["imaml"], lw=4),
+         f"−g_i: iMAML meta-update direction (× {GRAD_SCALE:g})"))
     at_phi = {"scale": 1.0 / FORCE_SCALE, "zorder": 5}
     artists = []  # per task: θ, the inner path, the two forces at φ_i and −g_i
     for ax, task, color, theta in zip(axes, tasks, TASK_COLORS, thetas):
         values = Bumps.loss(points, task.train)
         ax.contourf(*points, values, levels=quantile_levels(values, 16), cmap=CMAP, zorder=0)
         path = ax.plot([], [], "-o", color="white", mfc=COLORS["imaml"], mec="white", ms=4, lw=1.2,
-                       zorder=3, animated=True)[0]
-        artists.append((theta, path, arrow(ax, color, **at_phi), arrow(ax, "white", **at_phi),
+                       zorder=3, animated=True, path_effects=OUTLINE)[0]
+        force = arrow(ax, color, **at_phi)
+        spring = arrow(ax, "white", edgecolor="black", linewidth=0.6, **at_phi)
+        artists.append((theta, path, force, spring,
                         arrow(ax, COLORS["imaml"], scale=1.0 / GRAD_SCALE, width=0.02, zorder=5)))
 
     def draw(theta_a, theta_b, lam):
@@ -154,8 +169,8 @@ def imaml_implicit_gradient(a=0.5, b=0.5, lam=2.0, n=50):
         return f"λ = {lam:.3g}: " + "; ".join(notes) + f". {mean}."
 
     # A redraw runs two inner loops, two Hessians and CG (about 80 gradients): redraw on release.
-    controls = sliders({"theta_a": ("θ: x", a, 0.0, 1.0, 0.01),
-                        "theta_b": ("θ: y", b, 0.0, 1.0, 0.01),
+    controls = sliders({"theta_a": ("θ: a", a, 0.0, 1.0, 0.01),
+                        "theta_b": ("θ: b", b, 0.0, 1.0, 0.01),
                         "lam": ("λ", lam, -1, 1, 0.05, {"base": 10, "readout_format": ".3g"})},
                        continuous_update=False)
     return Demo(fig, draw, controls,

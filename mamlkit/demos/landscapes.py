@@ -1,8 +1,10 @@
 """Two softplus line fits L_i(θ) = ½ Σ_j (softplus(a·x_j + b) − y_j)² over θ = (a, b) ∈ [0, 1]²:
-the meta-loss Σ_i L_i(U_i^m(θ)) after m steps U_i(θ) = θ − α ∇L_i(θ), and the arrows θ → U_i(θ)."""
+the meta-loss Σ_i L_i(U_i^k(θ)) after k steps U_i(θ) = θ − α ∇L_i(θ), and the arrows θ → U_i(θ)."""
 import numpy as np
+from matplotlib import patheffects
 from matplotlib.cm import ScalarMappable
 from matplotlib.colors import BoundaryNorm
+from matplotlib.lines import Line2D
 
 from .. import landscape
 from ..inner import adapt, inner_loop
@@ -10,8 +12,8 @@ from ..tasks import SoftplusLine, softplus_line_loss
 from .base import UNIT, Demo, arrow, marker, panels, place, sliders
 
 TRUE_LINES = ((0.3, 0.05), (0.83, 0.75))
-TASK_COLORS = ("#1f77b4", "#8c564b")  # blue, brown: the two tasks (method colours stay for methods)
-# Fixed, roughly geometric levels shared by every picture: a change of m changes the colours.
+TASK_COLORS = ("#56B4E9", "#D55E00")  # sky blue, vermillion: the two tasks (Okabe–Ito)
+# Fixed, roughly geometric levels shared by every picture: a colour is the same loss for every k.
 LEVELS = np.concatenate([[0.0], np.geomspace(0.01, 16.0, 17)])
 NORM = BoundaryNorm(LEVELS, 256)
 CMAP = "viridis"
@@ -23,11 +25,11 @@ def two_tasks():
 
 
 def meta_loss_grids(loss, tasks, points, lr, max_steps, lam=0.0):
-    """L_i(φ_i^m) at every grid point θ for m = 0..max_steps, shape (max_steps + 1, T, *grid):
-    one inner loop per task (plain, or proximal with λ), its iterates shared by every m."""
+    """L_i(φ_i^k) at every grid point θ for k = 0..max_steps, shape (max_steps + 1, T, *grid):
+    one inner loop per task (plain, or proximal with λ), its iterates shared by every k."""
     paths = [inner_loop(loss, points, task.train, lr, max_steps, lam, path=True) for task in tasks]
-    return np.array([[loss(phis[m], task.test) for phis, task in zip(paths, tasks)]
-                     for m in range(max_steps + 1)])
+    return np.array([[loss(phis[k], task.test) for phis, task in zip(paths, tasks)]
+                     for k in range(max_steps + 1)])
 
 
 def grid_argmin(points, values):
@@ -42,59 +44,115 @@ def contour_loss(ax, points, values, **options):
                        **options)
 
 
-def _panels(titles, tasks):
-    """[0, 1]² panels sharing the b axis and a colour bar, marking the true (a, b) of tasks[k]."""
-    fig, axes = panels(titles, xlabel="a", ylabel="b", width=3.3, height=3.4, layout="constrained")
+def on_edge(points, values):
+    """Whether the grid minimum of ``values`` lies on the edge of the grid (the true minimum may
+    then lie outside it)."""
+    i, j = np.unravel_index(np.argmin(values), values.shape)
+    return i in (0, values.shape[0] - 1) or j in (0, values.shape[1] - 1)
+
+
+def _panels(titles, tasks, width=4.1, height=4.3):
+    """[0, 1]² panels sharing the b axis and a colour bar, marking the true (a, b) of tasks[k].
+    Tick labels 0, 0.5, 1 with room between panels (so that "1" and "0" of neighbours never meet);
+    the legend goes below the panels, where it covers nothing."""
+    fig, axes = panels(titles, xlabel="a", ylabel="b", width=width, height=height,
+                       layout="constrained")
+    fig.get_layout_engine().set(w_pad=0.1, wspace=0.06)
     for k, (ax, which) in enumerate(zip(axes, tasks)):
+        ax.set_xticks([0, 0.5, 1], ["0", "0.5", "1"])
+        ax.set_yticks([0, 0.5, 1], ["0", "0.5", "1"])
         ax.tick_params(labelleft=k == 0)
         for i in which:
             ax.plot(*TRUE_LINES[i], marker="o", ms=8, color=TASK_COLORS[i], mec="white", mew=1.5,
                     ls="none", label=f"true (a, b) of task {i + 1}")
-    fig.colorbar(ScalarMappable(NORM, CMAP), ax=axes, shrink=0.8, label="loss",
+    fig.colorbar(ScalarMappable(NORM, CMAP), ax=axes, shrink=0.9, aspect=25, label="loss",
                  ticks=LEVELS[::3], format="%.2g")
     return fig, axes
 
 
+def _legend_below(fig, handles, ncol=4):
+    """One legend for the whole figure, under the panels."""
+    fig.legend(handles=handles, loc="outside lower center", ncol=ncol, fontsize=9, frameon=False)
+
+
+def _true_handles(tasks=(0, 1)):
+    return [Line2D([], [], marker="o", ms=8, color=TASK_COLORS[i], mec="white", mew=1.5, ls="none",
+                   label=f"true (a, b) of task {i + 1}") for i in tasks]
+
+
+STAR = {"ms": 15, "color": "white", "mec": "black",  # not clipped: whole also on the grid's edge
+        "clip_on": False, "in_layout": False}
+PATH = {"color": "white", "lw": 1.8,  # a white line with a dark edge: seen on dark and light bands
+        "path_effects": [patheffects.withStroke(linewidth=3.2, foreground="black")]}
+
+
+def meta_loss_figure(points, summed, steps=(0, 1, 5, 20), path=None, path_steps=1):
+    """A static row of the summed meta-loss Σ_i L_i(U_i^k(θ)) for a few k (``summed[k]`` on the
+    grid ``points``), the true (a, b) of both tasks, each grid minimum (a star) and, on the panel
+    k = ``path_steps``, an outer-loop ``path`` of θ's; about 12.5 inches wide, with a colour bar."""
+    fig, axes = _panels([f"k = {k}" for k in steps], [(0, 1)] * len(steps), width=3.1, height=3.4)
+    for ax, k in zip(axes, steps):
+        contour_loss(ax, points, summed[k])
+        ax.plot(*grid_argmin(points, summed[k]), "*", ls="none", zorder=5, **STAR)
+        if path is not None and k == path_steps:
+            ax.plot(*np.asarray(path).T, zorder=4, **PATH)
+    fig.axes[-1].set_ylabel(r"summed meta-loss $\Sigma_i\,L_i(U_i^k(\theta))$")
+    handles = _true_handles() + [Line2D([], [], marker="*", ls="none", label="grid minimum",
+                                        **STAR)]
+    if path is not None:
+        handles.append(Line2D([], [], label=f"outer-loop path (k = {path_steps})", **PATH))
+    _legend_below(fig, handles)
+    return fig
+
+
 def meta_loss_landscape(steps=0, lr=0.01, n=60, max_steps=20):
-    """Σ_i L_i(U_i^m(θ)) and each L_i(U_i^m(θ)) for m = 0..20 steps (α = 0.01), every picture
+    """Σ_i L_i(U_i^k(θ)) and each L_i(U_i^k(θ)) for k = 0..20 steps (α = 0.01), every picture
     contoured when built so that the slider only swaps them."""
     tasks = [t.task for t in two_tasks()]
     points = landscape.grid(UNIT, n)
     per_task = meta_loss_grids(softplus_line_loss, tasks, points, lr, max_steps)
     pictures = np.concatenate([per_task.sum(axis=1, keepdims=True), per_task], axis=1)
-    fig, axes = _panels((r"summed: $\Sigma_i\,L_i(U_i^m(\theta))$", r"task 1: $L_1(U_1^m(\theta))$",
-                         r"task 2: $L_2(U_2^m(\theta))$"), ((0, 1), (0,), (1,)))
-    minima = [marker(ax, "*", ms=14, color="white", mec="black", label="grid minimum", zorder=5)
-              for ax in axes]
-    axes[0].legend(loc="upper left", fontsize=7, framealpha=0.8, frameon=True)
-    contours = [(m, contour_loss(ax, points, pictures[m, k], visible=False))
-                for m in range(max_steps + 1) for k, ax in enumerate(axes)]
+    fig, axes = _panels((r"summed: $\Sigma_i\,L_i(U_i^k(\theta))$", r"task 1: $L_1(U_1^k(\theta))$",
+                         r"task 2: $L_2(U_2^k(\theta))$"), ((0, 1), (0,), (1,)))
+    minima = [marker(ax, "*", zorder=5, label="grid minimum", **STAR) for ax in axes]
+    star = Line2D([], [], marker="*", ls="none", label="grid minimum", **STAR)
+    _legend_below(fig, _true_handles() + [star], ncol=3)
+    contours = [(k, contour_loss(ax, points, pictures[k, j], visible=False))
+                for k in range(max_steps + 1) for j, ax in enumerate(axes)]
 
     def draw(steps):
-        for m, contour in contours:  # show the pictures of m = steps only
-            contour.set_visible(m == steps)
-        for k, minimum in enumerate(minima):
-            minimum.set_data(*grid_argmin(points, pictures[steps, k])[:, None])
+        for k, contour in contours:  # show the pictures of k = steps only
+            contour.set_visible(k == steps)
+        for j, minimum in enumerate(minima):
+            minimum.set_data(*grid_argmin(points, pictures[steps, j])[:, None])
         a, b = grid_argmin(points, pictures[steps, 0])
         what = "the joint-training loss L_1(θ) + L_2(θ)" if steps == 0 else "the summed meta-loss"
-        return (f"m = {steps}: {what} is smallest at (a, b) ≈ ({a:.2f}, {b:.2f}), "
+        edge = (" (on the edge of the grid: the lowest value may lie beyond it)"
+                if on_edge(points, pictures[steps, 0]) else "")
+        return (f"k = {steps}: {what} is smallest at (a, b) ≈ ({a:.2f}, {b:.2f}){edge}, "
                 f"value {pictures[steps, 0].min():.3f}")
 
-    return Demo(fig, draw, sliders({"steps": ("fine-tuning steps m", steps, 0, max_steps, 1)}),
-                title="Meta-loss landscape of two softplus tasks as fine-tuning steps grow")
+    return Demo(fig, draw, sliders({"steps": ("k", steps, 0, max_steps, 1)}),
+                title="Meta-loss landscape of two softplus tasks as the inner steps k grow")
 
 
 def two_task_arrows(a=0.35, b=0.55, lr=0.04, n=60):
     """The two task landscapes L_i(θ) side by side, each with its arrow θ → φ_i = θ − α ∇L_i(θ)."""
     lines = two_tasks()
     points = landscape.grid(UNIT, n)
-    fig, axes = _panels((r"task 1: $L_1(\theta)$", r"task 2: $L_2(\theta)$"), ((0,), (1,)))
+    fig, axes = _panels((r"task 1: $L_1(\theta)$", r"task 2: $L_2(\theta)$"), ((0,), (1,)),
+                        width=5.6, height=5.4)
     arrows, thetas = [], []
     for i, (ax, line) in enumerate(zip(axes, lines)):
         contour_loss(ax, points, softplus_line_loss(points, line.data))
-        arrows.append(arrow(ax, TASK_COLORS[i], width=0.015, zorder=4, label=f"φ_{i + 1} − θ"))
-        thetas.append(marker(ax, ms=6, color="white", mec="black", zorder=5, label="θ"))
-        ax.legend(loc="upper right", fontsize=7, framealpha=0.8, frameon=True)
+        arrows.append(arrow(ax, TASK_COLORS[i], width=0.015, zorder=4))
+        thetas.append(marker(ax, ms=6, color="white", mec="black", zorder=5))
+    handles = _true_handles() + [
+        Line2D([], [], color=TASK_COLORS[i], lw=2.5, marker=">", markevery=[-1], ms=7,
+               label=rf"step $\varphi_{i + 1} - \theta$") for i in (0, 1)]
+    handles.append(Line2D([], [], marker="o", ms=6, color="white", mec="black", ls="none",
+                          label="θ"))
+    _legend_below(fig, handles, ncol=5)
 
     def draw(a, b, lr):
         theta = np.array([a, b])
@@ -106,11 +164,11 @@ def two_task_arrows(a=0.35, b=0.55, lr=0.04, n=60):
             dot.set_data([a], [b])
         parts = [f"φ_{i + 1} = ({phi[0]:.3f}, {phi[1]:.3f}), L_{i + 1}: {before:.3f} → {after:.3f}"
                  for i, (phi, (before, after)) in enumerate(zip(phis, losses))]
-        meta = sum(after for _, after in losses)  # what MAML scores (m = 1)
+        meta = sum(after for _, after in losses)  # what MAML scores (k = 1)
         return (f"θ = ({a:.2f}, {b:.2f}), α = {lr:.3f}: " + "; ".join(parts)
                 + f"; L_1(φ_1) + L_2(φ_2) = {meta:.3f}")
 
     controls = sliders({"a": ("θ: a", a, 0.0, 1.0, 0.01), "b": ("θ: b", b, 0.0, 1.0, 0.01),
-                        "lr": ("inner lr α", lr, 0.01, 0.05, 0.005, {"readout_format": ".3f"})})
+                        "lr": ("α", lr, 0.01, 0.05, 0.005, {"readout_format": ".3f"})})
     return Demo(fig, draw, controls,
                 title="One fine-tuning step on each task: θ → φ_i = θ − α∇L_i(θ)")

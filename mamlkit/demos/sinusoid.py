@@ -1,12 +1,15 @@
-"""The sinusoid fit: a pretrained and a MAML-trained network fine-tuned on K points of one sinusoid
-y = A·sin(x − φ), each from its shipped θ by s plain steps θ ← θ − α ∇L(θ; D_K), α = 0.01."""
+"""Lesson 00's figures and its demo: sinusoid tasks y = A·sin(x − ψ), and a pretrained and a
+MAML-trained network fine-tuned on K points, each from its shipped θ by plain steps
+φ ← φ − α ∇L(φ; D_K), α = 0.01."""
 import functools
 
+import ipywidgets as widgets
+import matplotlib.pyplot as plt
 import numpy as np
 
 from .. import zoo
 from ..inner import inner_loop
-from ..plotting import COLORS, LABELS, figure
+from ..plotting import COLORS, LABELS, MARKERS, STYLES, figure
 from ..tasks import Sinusoid
 from .base import Demo, sliders
 
@@ -14,11 +17,94 @@ MODELS = ("pretrained", "maml")
 LR, MAX_STEPS, MAX_K = 0.01, 10, 10
 X_RANGE, Y_RANGE = (-5.0, 5.0), (-6.0, 6.0)
 X_GRID = np.linspace(*X_RANGE, 201)[:, None]  # where curves are drawn and the MSE is taken
+WIDTH = 12.4  # inches: a full-width figure at the course's dpi
+
+
+def _sine_axes(ax, title, ylabel="y"):
+    ax.set(title=title, xlim=X_RANGE, ylim=Y_RANGE, xlabel="x", ylabel=ylabel)
+
+
+def tasks_picture(family, seed=0, n_tasks=6, new_task=(3.5, 2.0), k=5):
+    """Meta-training (``n_tasks`` random tasks, 10 points each) beside meta-testing (a new task
+    ``new_task`` = (A, ψ) of which only k points are seen)."""
+    rng = np.random.default_rng(seed)
+    fig, (left, right) = figure(ncols=2, width=WIDTH / 2, height=3.6)
+    for color in plt.cm.viridis(np.linspace(0.0, 0.85, n_tasks)):
+        amplitude, phase = family.sample_params(rng)
+        left.plot(X_GRID[:, 0], family.curve(X_GRID[:, 0], amplitude, phase), lw=1, color=color)
+        left.plot(*family.sample_points(rng, amplitude, phase, 10), "o", ms=4, color=color)
+    _sine_axes(left, "meta-training: many tasks, 10 points each")
+    x, y = family.sample_points(np.random.default_rng(seed + 1), *new_task, k)
+    right.plot(X_GRID[:, 0], family.curve(X_GRID[:, 0], *new_task), ls=":", color=COLORS["task"],
+               label="hidden true curve")
+    right.plot(x[:, 0], y[:, 0], "o", ms=7, color=COLORS["task"], mec="black",
+               label=f"K = {k} support points")
+    right.text(0, 4.8, "the rest of the curve?", ha="center", fontsize=11)
+    _sine_axes(right, f"meta-test: a new task, only {k} points", ylabel="")
+    right.legend(loc="lower left", fontsize=9)
+    fig.tight_layout()
+    return fig
+
+
+def networks_picture(x, mean_curve, predictions, task_curves=()):
+    """The networks' curves ``predictions`` {method: y} before adapting, over the mean curve ȳ(x)
+    and a few tasks' curves (faint)."""
+    fig, ax = figure(width=WIDTH, height=3.6)
+    for curve in task_curves:
+        ax.plot(x, curve, lw=0.8, alpha=0.35, color=COLORS["task"])
+    ax.plot(x, mean_curve, color="black", lw=5, alpha=0.25,
+            label="mean curve ȳ(x) = −1.62 cos x")
+    for name, y in predictions.items():
+        ax.plot(x, y, color=COLORS[name], ls=STYLES[name], lw=2.2,
+                label=f"{LABELS[name]} network, before adapting")
+    _sine_axes(ax, "the shipped networks before adapting, and the curves of a few tasks")
+    ax.legend(loc="lower left", fontsize=9)
+    fig.tight_layout()
+    return fig
+
+
+def fine_tuning_picture(x, truth, support, fits):
+    """One panel per method: ``fits`` {method: {steps: (prediction on x, MSE)}}, fainter for fewer
+    steps, over the true curve and the support points."""
+    fig, axes = figure(ncols=len(fits), width=WIDTH / len(fits), height=3.8)
+    for ax, (name, by_steps) in zip(np.atleast_1d(axes), fits.items()):
+        ax.plot(x, truth, color=COLORS["task"], lw=3, alpha=0.4, label="true curve")
+        ax.plot(*support, "o", color=COLORS["task"], mec="black", zorder=5)
+        for shade, (steps, (y, mse)) in zip(np.linspace(0.3, 1.0, len(by_steps)),
+                                            by_steps.items()):
+            ax.plot(x, y, color=COLORS[name], ls=STYLES[name], lw=2, alpha=shade,
+                    label=f"{steps} step{'s' * (steps != 1)} (MSE {mse:.2f})")
+        _sine_axes(ax, f"{LABELS[name]}, fine-tuned on {len(support[0])} points",
+                   ylabel="y" if ax is np.atleast_1d(axes)[0] else "")
+        ax.legend(loc="lower left", fontsize=9)
+    fig.tight_layout()
+    return fig
+
+
+def adaptation_picture(curves, reference=None):
+    """The median task's query MSE after 0..s steps per method, with the band between the first and
+    third quartiles of the tasks; ``reference`` (label, value): a level drawn for comparison."""
+    fig, ax = figure(width=WIDTH, height=3.4)
+    n_tasks, n_steps = next(iter(curves.values())).shape
+    steps = np.arange(n_steps)
+    for name, curve in curves.items():
+        low, median, high = np.quantile(curve, [0.25, 0.5, 0.75], axis=0)
+        ax.fill_between(steps, low, high, color=COLORS[name], alpha=0.15, lw=0)
+        ax.plot(steps, median, color=COLORS[name], ls=STYLES[name], marker=MARKERS[name], lw=2,
+                label=f"{LABELS[name]}: median task (band: middle half of the tasks)")
+    if reference is not None:
+        ax.axhline(reference[1], color="black", lw=1, ls="--", label=reference[0])
+    ax.set(xlabel="fine-tuning steps on the K = 5 support points", ylabel="query MSE",
+           xticks=steps, ylim=(0, None), title=f"{n_tasks} held-out tasks")
+    ax.legend(loc="upper right", fontsize=9)
+    fig.tight_layout()
+    return fig
 
 
 def sinusoid_fit(amplitude=2.0, phase=np.pi / 2, k=5, steps=1, seed=0):
-    """Sliders for A, φ, K and the number of steps, and a "new random samples" button whose draws
-    follow a generator seeded with ``seed`` (the same sequence every time the demo is built)."""
+    """Sliders for A, ψ, K and the number of steps, and a "new random samples" button whose draws
+    follow a generator seeded with ``seed`` (the same sequence every time the demo is built).
+    Methods differ by colour and line style; faint lines are before fine-tuning, bold after."""
     trained = {name: zoo.load(name) for name in MODELS}
     seeds = np.random.default_rng(seed)
     state = {"sample_seed": int(seeds.integers(2**31))}
@@ -35,16 +121,21 @@ def sinusoid_fit(amplitude=2.0, phase=np.pi / 2, k=5, steps=1, seed=0):
             curves[name] = np.array([model.apply(phi, X_GRID)[:, 0] for phi in path])
         return x[:, 0], curves
 
-    fig, ax = figure(width=7.0, height=4.2)
+    fig, ax = figure(width=WIDTH - 0.4, height=4.6)
     ax.set(xlim=X_RANGE, ylim=Y_RANGE, xlabel="x", ylabel="y")
-    true_line, = ax.plot([], [], color=COLORS["task"], lw=2.5, alpha=0.5, label="true A·sin(x − φ)")
-    lines = {(name, when): ax.plot([], [], color=COLORS[name], ls=ls, lw=lw, label=LABELS[name])[0]
-             for name in MODELS for when, ls, lw in (("before", "--", 1.5), ("after", "-", 2))}
+    true_line, = ax.plot([], [], color=COLORS["task"], lw=2.5, alpha=0.5,
+                         label="true A·sin(x − ψ)")
+    lines = {(name, when): ax.plot([], [], color=COLORS[name], ls=STYLES[name], lw=lw, alpha=alpha,
+                                   label=LABELS[name])[0]
+             for name in MODELS for when, lw, alpha in (("before", 1.5, 0.55), ("after", 2.4, 1.0))}
     points = ax.scatter([], [], s=40, color=COLORS["task"], edgecolor="black", zorder=5,
                         label="support points")
     shown = [true_line, *lines.values(), points]  # the legend's order
-    legend = ax.legend(shown, [a.get_label() for a in shown], loc="upper left", fontsize=8, ncol=2)
+    legend = ax.legend(shown, [a.get_label() for a in shown], loc="upper left", fontsize=9,
+                       bbox_to_anchor=(1.01, 1.0), borderaxespad=0)
     texts = dict(zip(lines, legend.get_texts()[1:]))  # a model line's entry, which shows its MSE
+    for text in texts.values():  # room for the longest entry that draw() writes
+        text.set_text("pretrained before (MSE 00.00)")
     ax.set_title(" ", fontsize=10)  # room for the title that draw() writes
     fig.tight_layout()
     for artist in (*shown, legend, ax.title):  # what draw() changes, drawn over a cached picture
@@ -63,8 +154,8 @@ def sinusoid_fit(amplitude=2.0, phase=np.pi / 2, k=5, steps=1, seed=0):
                 lines[name, when].set_data(X_GRID[:, 0], predictions[s])
                 texts[name, when].set_text(f"{LABELS[name]} {when} (MSE {mse[when]:.2f})")
             report.append(f"{LABELS[name]}: MSE {mse['before']:.2f} → {mse['after']:.2f}")
-        ax.set_title(f"A = {amplitude:.2f}, φ = {phase:.2f}: K = {k} points, {steps} step(s) of "
-                     f"SGD (α = {LR})", fontsize=10)
+        ax.set_title(f"A = {amplitude:.2f}, ψ = {phase:.2f}: K = {k} points, {steps} step(s) of "
+                     f"SGD (α = {LR})", fontsize=11)
         return f"MSE over x ∈ [−5, 5] before → after {steps} step(s): " + "; ".join(report)
 
     def new_samples(demo):
@@ -73,9 +164,12 @@ def sinusoid_fit(amplitude=2.0, phase=np.pi / 2, k=5, steps=1, seed=0):
 
     late = {"continuous_update": False}
     controls = sliders({"amplitude": ("amplitude A", amplitude, 0.1, 5.0, 0.1, late),
-                        "phase": ("phase φ", phase, 0.0, np.pi, 0.01, late),
+                        "phase": ("phase ψ", phase, 0.0, np.pi, 0.01, late),
                         "k": ("support points K", k, 1, MAX_K, 1, late),
                         "steps": ("gradient steps", steps, 0, MAX_STEPS, 1)})
-    return Demo(fig, draw, controls, buttons={"new random samples": new_samples},
-                title="Fine-tuning a pretrained and a MAML model on K points "
-                      "(dashed: before, solid: after)")
+    demo = Demo(fig, draw, controls, buttons={"new random samples": new_samples},
+                title="Fine-tuning a pretrained and a MAML network on K points "
+                      "(faint: before, bold: after)")
+    for button in demo.buttons.values():  # the whole label, never "new random sam…"
+        button.layout = widgets.Layout(width="auto")
+    return demo

@@ -16,9 +16,7 @@ Run menu, wait until the kernel is idle and no cell is queued, then save it and 
   wired and redraws, but that slider shows nothing at the defaults).
 
 The end of the run prints one line per notebook (run time, widgets, sliders, slowest figure update) and the
-folder of the screenshots, one of each notebook after its run: test-artifacts/browser/ (git-ignored). That folder
-also gets README_PICTURE's cell as a learner first sees it (before any slider moves), readme-widget.png: copy it
-to docs/widget.png by hand after retraining, so that the README's picture shows the shipped models.
+folder of the screenshots, one of each notebook after its run: test-artifacts/browser/ (git-ignored).
 """
 import re
 import time
@@ -36,7 +34,6 @@ SLIDER_TIMEOUT = 10  # s: the figure a slider drives has changed after a key pre
 POLL = 0.25  # s
 MAX_SHOT = 12000  # px: the tallest screenshot
 WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
-README_PICTURE = {"00_few_shot_sinusoids.ipynb": "sinusoid_demo.sinusoid_fit()"}  # notebook: the cell's source
 WIDGET_NAMES = sorted(name for name, obj in vars(ipywidgets).items()
                       if isinstance(obj, type) and issubclass(obj, ipywidgets.DOMWidget))
 # A widget shown as text: its repr, e.g. "IntSlider(value=3)", "VBox(children=(...))", "Output()".
@@ -282,9 +279,6 @@ def test_notebook_in_jupyterlab(name, lab, browser, artifacts, summary):
         assert len(cells) == len(notebook.cells), (
             f"{len(cells)} cells in the page, {len(notebook.cells)} in the notebook (is windowing on?)")
         problems = execution_problems(notebook) + rendering_problems(page, notebook)
-        if name in README_PICTURE:
-            cell = page.locator(".jp-Notebook .jp-CodeCell").filter(has_text=README_PICTURE[name])
-            cell.first.screenshot(path=str(artifacts / "readme-widget.png"))
         slider_trouble, moved, unchanged, slowest = slider_problems(page)
         problems += slider_trouble
         screenshot(page, artifacts, Path(name).stem)

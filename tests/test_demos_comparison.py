@@ -260,7 +260,7 @@ def test_levels_handle_a_flat_surface():
 def test_layout_puts_the_controls_beside_the_figure_one_box_per_method(demo):
     title, body, message = demo.widget.children
     figure, panel = body.children
-    assert figure is demo.output and message is demo.message
+    assert figure is demo.fig.canvas and message is demo.message
     boxes = panel.children[3:]  # after θ, the contour and the arrow scale
     assert [box.children[0].children[0].description for box in boxes] == ["MAML", "FOMAML",
                                                                            "Reptile", "iMAML"]

@@ -1,6 +1,6 @@
-"""The landscape demos compute the right pictures: the meta-loss Σ_i L_i(U_i^m(θ)) and the arrows
-θ → U_i(θ), drawn with a on the horizontal and b on the vertical axis (article error 9 transposed
-them)."""
+"""The landscape demos compute the right pictures: the meta-loss Σ_i L_i(U_i^m(θ)) and each task's
+gradient step and k-step inner path θ → U_i^k(θ), drawn with a on the horizontal and b on the
+vertical axis (article error 9 transposed them)."""
 import numpy as np
 import pytest
 from matplotlib.contour import ContourSet
@@ -8,6 +8,7 @@ from matplotlib.quiver import Quiver
 
 from mamlkit import adapt, landscape
 from mamlkit.demos import landscapes
+from mamlkit.demos.base import pair
 from mamlkit.tasks import softplus_line_loss
 from widget_drive import control_values
 
@@ -87,22 +88,56 @@ def test_summed_minimum_marker_follows_m(meta_demo, pictures):
     assert pictures[20, 0].min() < pictures[0, 0].min()
 
 
-@pytest.mark.parametrize("a, b, lr", [(0.35, 0.55, 0.04), (0.0, 1.0, 0.01), (1.0, 0.0, 0.05),
-                                      (0.9, 0.2, 0.03)])
-def test_arrows_are_one_adapt_step(arrows_demo, a, b, lr):
-    arrows_demo.update(a=a, b=b, lr=lr)
+def drawn_steps(ax):
+    """(the gradient-step quiver, the path line φ¹…φᵏ, the adapted marker φ) drawn on ``ax``."""
+    quiver = next(c for c in ax.collections if isinstance(c, Quiver))
+    path = next(line for line in ax.lines if line.get_marker() == ".")
+    adapted = next(line for line in ax.lines if line.get_marker() == "D")
+    return quiver, path, adapted
+
+
+def finite_difference_gradient(loss, theta, data, h=1e-6):
+    return np.array([(loss(theta + h * e, data) - loss(theta - h * e, data)) / (2 * h)
+                     for e in np.eye(2)])
+
+
+@pytest.mark.parametrize("a, b, lr, steps", [(0.35, 0.55, 0.04, 1), (0.0, 1.0, 0.01, 5),
+                                             (1.0, 0.0, 0.05, 3), (0.9, 0.2, 0.03, 2)])
+def test_each_task_draws_its_own_gradient_and_k_step_path(arrows_demo, a, b, lr, steps):
+    """Panel i: the first step −α∇L_i(θ) from θ (∇ checked against central differences), the
+    inner path φ¹ … φᵏ of exactly k steps on task i alone, and φ_i = U_i^k(θ) marked."""
+    arrows_demo.update(a=a, b=b, lr=lr, steps=steps)
     assert arrows_demo.last_error is None
     theta = np.array([a, b])
-    quivers = [next(c for c in ax.collections if isinstance(c, Quiver))
-               for ax in arrows_demo.fig.axes[:2]]
-    for line, quiver in zip(landscapes.two_tasks(), quivers):
-        phi = adapt(line.loss, theta, line.data, lr, 1)
+    for line, ax in zip(landscapes.two_tasks(), arrows_demo.fig.axes[:2]):
+        quiver, path, adapted = drawn_steps(ax)
+        grad = finite_difference_gradient(line.loss, theta, line.data)
         np.testing.assert_allclose(quiver.get_offsets()[0], theta)
-        np.testing.assert_allclose([quiver.U[0], quiver.V[0]], phi - theta, rtol=1e-12)
-        assert f"({phi[0]:.3f}, {phi[1]:.3f})" in arrows_demo.message_text
-    # The printed meta-objective is the m = 1 meta-loss that the meta-loss demo draws, at this θ.
-    total, _ = landscape.grid_meta_loss(softplus_line_loss, TASKS, theta.reshape(2, 1, 1), lr, 1)
+        np.testing.assert_allclose([quiver.U[0], quiver.V[0]], -lr * grad, rtol=1e-6)
+        phis = [theta]
+        for _ in range(steps):  # written out: φʲ = φʲ⁻¹ − α∇L(φʲ⁻¹)
+            phis.append(phis[-1] - lr * finite_difference_gradient(line.loss, phis[-1], line.data))
+        assert path.get_xydata().shape == (steps, 2)
+        np.testing.assert_allclose(path.get_xydata(), phis[1:], rtol=1e-5)
+        np.testing.assert_allclose(adapted.get_xydata()[0], adapt(line.loss, theta, line.data,
+                                                                  lr, steps), rtol=1e-12)
+        assert pair(np.round(grad, 6)) in arrows_demo.message_text
+    # The printed meta-objective is the k-step meta-loss that the meta-loss demo draws, at this θ.
+    total, _ = landscape.grid_meta_loss(softplus_line_loss, TASKS, theta.reshape(2, 1, 1), lr,
+                                        steps)
     assert arrows_demo.message_text.endswith(f"L_1(φ_1) + L_2(φ_2) = {total.item():.3f}")
+
+
+def test_the_meta_loss_demo_reads_out_its_value_at_theta(meta_demo):
+    meta_demo.update(steps=4, a=0.8, b=0.1)
+    at = np.reshape([0.8, 0.1], (2, 1, 1))
+    total, (first, second) = landscape.grid_meta_loss(softplus_line_loss, TASKS, at, 0.01, 4)
+    assert (f"At θ = (0.80, 0.10): {total.item():.3f} = {first.item():.3f} + "
+            f"{second.item():.3f}") in meta_demo.message_text
+    for ax in meta_demo.fig.axes[:3]:
+        assert [0.8, 0.1] in next(line for line in ax.lines
+                                  if line.get_marker() == "o" and line.get_animated()
+                                  ).get_xydata().tolist()
 
 
 @pytest.mark.parametrize("build", [landscapes.meta_loss_landscape, landscapes.two_task_arrows])

@@ -43,6 +43,9 @@ def test_environment_yml_and_pyproject_name_the_same_packages_and_bounds():
     dependencies = conda_environment()["dependencies"]
     conda = {CONDA_NAMES.get(name, name): bound
              for name, bound in lower_bounds(d for d in dependencies if isinstance(d, str)).items()}
+    # what conda-forge lacks comes from PyPI in environment.yml's pip section (mamlkit itself aside)
+    pip_section = [entry for d in dependencies if isinstance(d, dict) for entry in d.get("pip", [])]
+    conda.update(lower_bounds(entry for entry in pip_section if not entry.startswith("-")))
     conda.pop("python"), conda.pop("pip")
     pip = pip_packages()
     assert {"numpy", "autograd", "matplotlib", "ipywidgets", "jupyterlab", "tqdm", "pytest",

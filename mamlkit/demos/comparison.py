@@ -93,11 +93,15 @@ def meta_gradient_comparison():
                           "answer: raise λ")
         return delta, f"{LABELS[method]} ({delta[0]:+.3f}, {delta[1]:+.3f})"
 
-    @lru_cache(maxsize=32)  # one inner loop gives every k; MAML, FOMAML and Reptile share λ = 0
-    def meta_losses(lr, lam):
-        return meta_loss_grids(LOSS, tasks, points, lr, MAX_STEPS, lam).mean(axis=1)
+    losses = {}  # (α, λ): the mean meta-loss for k = 0 … the largest k drawn yet (one inner loop)
 
-    meta_losses(DEFAULTS["imaml"]["lr"], DEFAULTS["imaml"]["lam"])  # up front (MAML's: first draw)
+    def surface(kind, lr, steps, lam):
+        if kind not in METHODS:
+            return contour_values(kind, points, tasks)
+        key = (lr, lam if kind == "imaml" else 0.0)  # MAML, FOMAML and Reptile share λ = 0
+        if len(losses.get(key, ())) <= steps:
+            losses[key] = meta_loss_grids(LOSS, tasks, points, lr, steps, key[1]).mean(axis=1)
+        return losses[key][steps]
 
     def draw(**values):
         theta = np.array([values["theta_a"], values["theta_b"]])
@@ -105,9 +109,7 @@ def meta_gradient_comparison():
         key = (kind, *(values.get(f"{kind}_{field}") for field in ("lr", "steps", "lam")))
         if key != state["key"]:
             state["key"] = key
-            _, lr, steps, lam = key
-            z = state["surface"] = (meta_losses(lr, lam or 0.0)[steps] if kind in METHODS
-                                    else contour_values(kind, points, tasks))
+            z = state["surface"] = surface(*key)
             # Filled bands rather than lines: as readable, and a far smaller image to send.
             if state["contour"] is not None:
                 state["contour"].remove()
@@ -152,7 +154,7 @@ def meta_gradient_comparison():
     controls |= sliders({"imaml_lam": ("λ", DEFAULTS["imaml"]["lam"], -2, 1, 0.05,
                                        {"base": 10, **late})}, **row)
     title = "Four methods, one θ: where does each move it?"
-    demo = Demo(fig, draw, controls, title=title, state=state)
+    demo = Demo(fig, draw, controls, title=title, drag=("theta_a", "theta_b", [ax]), state=state)
     demo.widget = beside(demo, title)
     return demo
 
@@ -171,5 +173,5 @@ def beside(demo, title):
                                                      margin="2px 0"))
                   for m in METHODS]
     panel = widgets.VBox(general + per_method, layout=widgets.Layout(width="540px"))
-    return widgets.VBox([widgets.HTML(f"<b>{title}</b>"), widgets.HBox([demo.output, panel]),
+    return widgets.VBox([widgets.HTML(f"<b>{title}</b>"), widgets.HBox([demo.fig.canvas, panel]),
                          demo.message])

@@ -154,6 +154,6 @@ def curvature_explorer(n=61):
              for name in ("c11", "c12", "c22")}
     table.update({name: (LABELS[name], DEFAULTS[name], 0.0, 1.0, 0.01)
                   for name in ("theta_a", "theta_b")})
-    return Demo(fig, draw, sliders(table),
+    return Demo(fig, draw, sliders(table), drag=("theta_a", "theta_b", [ax]),
                 buttons={"C = 0": lambda demo: demo.update(c11=0, c12=0, c22=0)},
                 title="Curvature explorer: the gradient with and without the curvature C")

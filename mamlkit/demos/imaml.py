@@ -101,7 +101,7 @@ def imaml_regularised(a=0.5, b=0.5, lam=1.0, n=50):
                         "lam": ("λ", lam, -2, 2, 0.05, {"base": 10, "readout_format": ".3g"})})
     controls["lam_zero"] = widgets.Checkbox(value=False, description="λ = 0 (no regulariser)",
                                             style=FULL)
-    return Demo(fig, draw, controls,
+    return Demo(fig, draw, controls, drag=("theta_a", "theta_b", axes),
                 title="iMAML's inner objective: the task loss plus a spring λ/2 ‖φ − θ‖² to θ")
 
 
@@ -173,5 +173,5 @@ def imaml_implicit_gradient(a=0.5, b=0.5, lam=2.0, n=50):
                         "theta_b": ("θ: b", b, 0.0, 1.0, 0.01),
                         "lam": ("λ", lam, -1, 1, 0.05, {"base": 10, "readout_format": ".3g"})},
                        continuous_update=False)
-    return Demo(fig, draw, controls,
+    return Demo(fig, draw, controls, drag=("theta_a", "theta_b", axes),
                 title="iMAML's implicit meta-gradient from the real inner loop")

@@ -1,5 +1,7 @@
 """Two softplus line fits L_i(θ) = ½ Σ_j (softplus(a·x_j + b) − y_j)² over θ = (a, b) ∈ [0, 1]²:
-the meta-loss Σ_i L_i(U_i^k(θ)) after k steps U_i(θ) = θ − α ∇L_i(θ), and the arrows θ → U_i(θ)."""
+the meta-loss Σ_i L_i(U_i^k(θ)) after k steps U_i(θ) = θ − α ∇L_i(θ), and the inner paths
+θ → U_i^k(θ)."""
+import autograd
 import numpy as np
 from matplotlib import patheffects
 from matplotlib.cm import ScalarMappable
@@ -7,16 +9,21 @@ from matplotlib.colors import BoundaryNorm
 from matplotlib.lines import Line2D
 
 from .. import landscape
-from ..inner import adapt, inner_loop
+from ..inner import inner_loop, inner_path
 from ..tasks import SoftplusLine, softplus_line_loss
-from .base import UNIT, Demo, arrow, marker, panels, place, sliders
+from .base import UNIT, Demo, arrow, marker, pair, panels, place, sliders
 
 TRUE_LINES = ((0.3, 0.05), (0.83, 0.75))
 TASK_COLORS = ("#56B4E9", "#D55E00")  # sky blue, vermillion: the two tasks (Okabe–Ito)
 # Fixed, roughly geometric levels shared by every picture: a colour is the same loss for every k.
 LEVELS = np.concatenate([[0.0], np.geomspace(0.01, 16.0, 17)])
-NORM = BoundaryNorm(LEVELS, 256)
 CMAP = "viridis"
+
+
+def norm():
+    """The colour scale of those levels, new for each artist: a shared norm would tell every
+    colour bar it ever served (of figures long gone, which widgets keep alive) when it changes."""
+    return BoundaryNorm(LEVELS, 256)
 
 
 def two_tasks():
@@ -40,8 +47,8 @@ def grid_argmin(points, values):
 
 def contour_loss(ax, points, values, **options):
     """Filled contours of a loss on the fixed levels (0 to 16) of every softplus landscape."""
-    return ax.contourf(*points, values, levels=LEVELS, norm=NORM, cmap=CMAP, zorder=0, extend="max",
-                       **options)
+    return ax.contourf(*points, values, levels=LEVELS, norm=norm(), cmap=CMAP, zorder=0,
+                       extend="max", **options)
 
 
 def on_edge(points, values):
@@ -65,7 +72,7 @@ def _panels(titles, tasks, width=4.1, height=4.3):
         for i in which:
             ax.plot(*TRUE_LINES[i], marker="o", ms=8, color=TASK_COLORS[i], mec="white", mew=1.5,
                     ls="none", label=f"true (a, b) of task {i + 1}")
-    fig.colorbar(ScalarMappable(NORM, CMAP), ax=axes, shrink=0.9, aspect=25, label="loss",
+    fig.colorbar(ScalarMappable(norm(), CMAP), ax=axes, shrink=0.9, aspect=25, label="loss",
                  ticks=LEVELS[::3], format="%.2g")
     return fig, axes
 
@@ -105,9 +112,19 @@ def meta_loss_figure(points, summed, steps=(0, 1, 5, 20), path=None, path_steps=
     return fig
 
 
-def meta_loss_landscape(steps=0, lr=0.01, n=60, max_steps=20):
+THETA = {"ms": 7, "color": "white", "mec": "black", "zorder": 6,  # θ, drawn whole on the edge
+         "clip_on": False, "in_layout": False}
+
+
+def theta_sliders(a, b):
+    """The θ = (a, b) sliders of the [0, 1]² landscapes."""
+    return sliders({"a": ("θ: a", a, 0.0, 1.0, 0.01), "b": ("θ: b", b, 0.0, 1.0, 0.01)})
+
+
+def meta_loss_landscape(steps=0, a=0.35, b=0.55, lr=0.01, n=60, max_steps=20):
     """Σ_i L_i(U_i^k(θ)) and each L_i(U_i^k(θ)) for k = 0..20 steps (α = 0.01), every picture
-    contoured when built so that the slider only swaps them."""
+    contoured when built so that the slider only swaps them; θ (dragged or set) marked, its values
+    read out."""
     tasks = [t.task for t in two_tasks()]
     points = landscape.grid(UNIT, n)
     per_task = meta_loss_grids(softplus_line_loss, tasks, points, lr, max_steps)
@@ -115,60 +132,84 @@ def meta_loss_landscape(steps=0, lr=0.01, n=60, max_steps=20):
     fig, axes = _panels((r"summed: $\Sigma_i\,L_i(U_i^k(\theta))$", r"task 1: $L_1(U_1^k(\theta))$",
                          r"task 2: $L_2(U_2^k(\theta))$"), ((0, 1), (0,), (1,)))
     minima = [marker(ax, "*", zorder=5, label="grid minimum", **STAR) for ax in axes]
+    thetas = [marker(ax, **THETA) for ax in axes]
     star = Line2D([], [], marker="*", ls="none", label="grid minimum", **STAR)
-    _legend_below(fig, _true_handles() + [star], ncol=3)
+    dot = Line2D([], [], marker="o", ls="none", label="θ (drag it)", **THETA)
+    _legend_below(fig, _true_handles() + [star, dot], ncol=4)
     contours = [(k, contour_loss(ax, points, pictures[k, j], visible=False))
                 for k in range(max_steps + 1) for j, ax in enumerate(axes)]
 
-    def draw(steps):
+    def draw(steps, a, b):
         for k, contour in contours:  # show the pictures of k = steps only
             contour.set_visible(k == steps)
-        for j, minimum in enumerate(minima):
+        for j, (minimum, theta) in enumerate(zip(minima, thetas)):
             minimum.set_data(*grid_argmin(points, pictures[steps, j])[:, None])
-        a, b = grid_argmin(points, pictures[steps, 0])
+            theta.set_data([a], [b])
+        low_a, low_b = grid_argmin(points, pictures[steps, 0])
         what = "the joint-training loss L_1(θ) + L_2(θ)" if steps == 0 else "the summed meta-loss"
         edge = (" (on the edge of the grid: the lowest value may lie beyond it)"
                 if on_edge(points, pictures[steps, 0]) else "")
-        return (f"k = {steps}: {what} is smallest at (a, b) ≈ ({a:.2f}, {b:.2f}){edge}, "
-                f"value {pictures[steps, 0].min():.3f}")
+        total, (first, second) = landscape.grid_meta_loss(
+            softplus_line_loss, tasks, np.reshape([a, b], (2, 1, 1)), lr, steps)
+        return (f"k = {steps}: {what} is smallest at (a, b) ≈ ({low_a:.2f}, {low_b:.2f}){edge}, "
+                f"value {pictures[steps, 0].min():.3f}. At θ = ({a:.2f}, {b:.2f}): "
+                f"{total.item():.3f} = {first.item():.3f} + {second.item():.3f} (task 1 + task 2).")
 
-    return Demo(fig, draw, sliders({"steps": ("k", steps, 0, max_steps, 1)}),
+    controls = sliders({"steps": ("k", steps, 0, max_steps, 1)}) | theta_sliders(a, b)
+    return Demo(fig, draw, controls, drag=("a", "b", axes),
                 title="Meta-loss landscape of two softplus tasks as the inner steps k grow")
 
 
-def two_task_arrows(a=0.35, b=0.55, lr=0.04, n=60):
-    """The two task landscapes L_i(θ) side by side, each with its arrow θ → φ_i = θ − α ∇L_i(θ)."""
+def two_task_paths(theta, lines, lr, steps):
+    """Per task i: (∇L_i(θ), the inner path [φ⁰ = θ, …, φᵏ = φ_i] of k steps on task i alone)."""
+    return [(autograd.grad(line.loss)(theta, line.data), inner_path(line.loss, theta, line.data,
+                                                                      lr, steps))
+            for line in lines]
+
+
+def two_task_arrows(a=0.35, b=0.55, lr=0.04, steps=1, n=60, max_steps=5):
+    """The two task landscapes L_i(θ) side by side, each with its own gradient step −α∇L_i(θ)
+    from θ, the rest of its k-step inner path and its adapted point φ_i."""
     lines = two_tasks()
     points = landscape.grid(UNIT, n)
     fig, axes = _panels((r"task 1: $L_1(\theta)$", r"task 2: $L_2(\theta)$"), ((0,), (1,)),
-                        width=5.6, height=5.4)
-    arrows, thetas = [], []
+                        width=5.6, height=5.8)
+    drawn = []  # per task: the gradient step, the inner path, φ_i, θ
     for i, (ax, line) in enumerate(zip(axes, lines)):
         contour_loss(ax, points, softplus_line_loss(points, line.data))
-        arrows.append(arrow(ax, TASK_COLORS[i], width=0.015, zorder=4))
-        thetas.append(marker(ax, ms=6, color="white", mec="black", zorder=5))
+        drawn.append((arrow(ax, TASK_COLORS[i], width=0.015, zorder=4),
+                      ax.plot([], [], ".-", ms=7, animated=True, zorder=3, **PATH)[0],
+                      marker(ax, "D", ms=8, color=TASK_COLORS[i], mec="white", zorder=5),
+                      marker(ax, **THETA)))
     handles = _true_handles() + [
         Line2D([], [], color=TASK_COLORS[i], lw=2.5, marker=">", markevery=[-1], ms=7,
-               label=rf"step $\varphi_{i + 1} - \theta$") for i in (0, 1)]
-    handles.append(Line2D([], [], marker="o", ms=6, color="white", mec="black", ls="none",
-                          label="θ"))
-    _legend_below(fig, handles, ncol=5)
+               label=rf"first step $-\alpha\nabla L_{i + 1}(\theta)$") for i in (0, 1)]
+    handles += [Line2D([], [], marker=".", ms=7, label="the other inner steps", **PATH),
+                Line2D([], [], marker="D", ms=8, color="grey", mec="white", ls="none",
+                       label=r"adapted $\varphi_i$"),
+                Line2D([], [], marker="o", ls="none", label="θ (drag it)", **THETA)]
+    _legend_below(fig, handles, ncol=4)
 
-    def draw(a, b, lr):
+    def draw(a, b, lr, steps):
         theta = np.array([a, b])
-        phis = [adapt(line.loss, theta, line.data, lr, 1) for line in lines]
-        losses = [(line.loss(theta, line.data), line.loss(phi, line.data))
-                  for line, phi in zip(lines, phis)]
-        for quiver, dot, phi in zip(arrows, thetas, phis):
-            place(quiver, theta, phi - theta)
+        found = two_task_paths(theta, lines, lr, steps)
+        parts, meta = [], 0.0  # the message per task; L_1(φ_1) + L_2(φ_2), what MAML scores
+        for i, ((grad, path), line, (step, inner, adapted, dot)) in enumerate(
+                zip(found, lines, drawn)):
+            path = np.array(path)
+            place(step, theta, -lr * grad)
+            inner.set_data(*path[1:].T)
+            adapted.set_data(*path[-1:].T)
             dot.set_data([a], [b])
-        parts = [f"φ_{i + 1} = ({phi[0]:.3f}, {phi[1]:.3f}), L_{i + 1}: {before:.3f} → {after:.3f}"
-                 for i, (phi, (before, after)) in enumerate(zip(phis, losses))]
-        meta = sum(after for _, after in losses)  # what MAML scores (k = 1)
-        return (f"θ = ({a:.2f}, {b:.2f}), α = {lr:.3f}: " + "; ".join(parts)
+            before, after = line.loss(theta, line.data), line.loss(path[-1], line.data)
+            meta += after
+            parts.append(f"task {i + 1}: ∇L_{i + 1}(θ) = {pair(grad)}, "
+                         f"φ_{i + 1} = {pair(path[-1])}, L_{i + 1}: {before:.3f} → {after:.3f}")
+        return (f"θ = ({a:.2f}, {b:.2f}), α = {lr:.3f}, k = {steps}: " + "; ".join(parts)
                 + f"; L_1(φ_1) + L_2(φ_2) = {meta:.3f}")
 
-    controls = sliders({"a": ("θ: a", a, 0.0, 1.0, 0.01), "b": ("θ: b", b, 0.0, 1.0, 0.01),
-                        "lr": ("α", lr, 0.01, 0.05, 0.005, {"readout_format": ".3f"})})
-    return Demo(fig, draw, controls,
-                title="One fine-tuning step on each task: θ → φ_i = θ − α∇L_i(θ)")
+    controls = theta_sliders(a, b) | sliders({
+        "lr": ("α", lr, 0.01, 0.05, 0.005, {"readout_format": ".3f"}),
+        "steps": ("k (inner steps)", steps, 1, max_steps, 1)})
+    return Demo(fig, draw, controls, drag=("a", "b", axes),
+                title="Fine-tuning on each task: k steps θ → φ_i, the first along −α∇L_i(θ)")

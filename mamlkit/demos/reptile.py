@@ -109,5 +109,5 @@ def reptile_interpolation(a=0.3, b=0.85, lr=0.015, steps=3, beta=0.5, n=60):
                         "lr": ("α (inner rate)", lr, 0.01, 0.05, 0.001, {"readout_format": ".3f"}),
                         "steps": ("k (inner steps)", steps, 1, MAX_STEPS, 1),
                         "beta": ("β (interpolation)", beta, 0.2, 0.8, 0.05)})
-    return Demo(fig, draw, controls,
+    return Demo(fig, draw, controls, drag=("theta_a", "theta_b", [ax]),
                 title="Reptile: k steps on the task, then move θ a fraction β towards φ")

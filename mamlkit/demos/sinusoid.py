@@ -1,6 +1,6 @@
 """Lesson 00's figures and its demo: sinusoid tasks y = A·sin(x − ψ), and a pretrained and a
-MAML-trained network fine-tuned on K points, each from its shipped θ by plain steps
-φ ← φ − α ∇L(φ; D_K), α = 0.01."""
+MAML-trained network fine-tuned on a few support points D (random, or placed by the learner), each
+from its shipped θ by plain steps φ ← φ − α ∇L(φ; D), α = 0.01."""
 import functools
 
 import ipywidgets as widgets
@@ -14,7 +14,8 @@ from ..tasks import Sinusoid
 from .base import Demo, sliders
 
 MODELS = ("pretrained", "maml")
-LR, MAX_STEPS, MAX_K = 0.01, 10, 10
+LR, MAX_STEPS, MAX_K = 0.01, 10, 10  # MAX_K: the most support points, random or placed
+PICK = 8  # points (1/72 inch): a click this near a support point removes it
 X_RANGE, Y_RANGE = (-5.0, 5.0), (-6.0, 6.0)
 X_GRID = np.linspace(*X_RANGE, 201)[:, None]  # where curves are drawn and the MSE is taken
 WIDTH = 12.4  # inches: a full-width figure at the course's dpi
@@ -102,64 +103,113 @@ def adaptation_picture(curves, reference=None):
 
 
 def sinusoid_fit(amplitude=2.0, phase=np.pi / 2, k=5, steps=1, seed=0):
-    """Sliders for A, ψ, K and the number of steps, and a "new random samples" button whose draws
-    follow a generator seeded with ``seed`` (the same sequence every time the demo is built).
-    Methods differ by colour and line style; faint lines are before fine-tuning, bold after."""
+    """Sliders for A, ψ, K and the number of steps, the figure as a place to put support points,
+    and "random points" and "clear" buttons. Methods differ by colour and line style; faint lines
+    are before fine-tuning, bold after, on exactly the support points shown.
+
+    "random points" draws 10 inputs x ~ U[−5, 5] from a generator seeded with ``seed`` (the same
+    sequence every time the demo is built) and shows the first K, on the true curve: A and ψ move
+    them along it, K sets how many. A click in the plot makes the points the learner's: it adds a
+    point at (x, y) (at most 10; clamped into the axes), or removes the one within PICK points of
+    it. The learner's points stay where they were put: A and ψ then set only the true curve the
+    MSE is measured against, and K (disabled) counts only for the next random points."""
     trained = {name: zoo.load(name) for name in MODELS}
     seeds = np.random.default_rng(seed)
-    state = {"sample_seed": int(seeds.integers(2**31))}
+    state = {"sample_seed": int(seeds.integers(2**31)), "placed": None}
+    clicks = []  # (pixel x, pixel y, x, y) of the clicks not yet taken in
 
     @functools.lru_cache(maxsize=64)
-    def fits(amplitude, phase, k, sample_seed):
-        """(the first k of MAX_K inputs x ~ U[−5, 5], so that adding a point keeps the others,
-        {model: its curves M(X_GRID; φˢ) after s = 0..MAX_STEPS steps})."""
-        x = np.random.default_rng(sample_seed).uniform(*X_RANGE, size=(MAX_K, 1))[:k]
-        data = (x, Sinusoid.curve(x, amplitude, phase))
+    def fits(flat):
+        """{model: its curves M(X_GRID; φˢ) after s = 0..MAX_STEPS steps on the points
+        ``flat`` = (x₁, y₁, x₂, y₂, …); φˢ = θ without points}."""
+        x, y = np.reshape(flat, (-1, 2)).T[:, :, None]
         curves = {}
         for name, (model, theta, _) in trained.items():
-            path = inner_loop(model.loss, theta, data, LR, MAX_STEPS, path=True)
+            path = (inner_loop(model.loss, theta, (x, y), LR, MAX_STEPS, path=True) if x.size
+                    else [theta] * (MAX_STEPS + 1))
             curves[name] = np.array([model.apply(phi, X_GRID)[:, 0] for phi in path])
-        return x[:, 0], curves
+        return curves
 
-    fig, ax = figure(width=WIDTH - 0.4, height=4.6)
+    def support(amplitude, phase, k):
+        """The points shown, (n, 2): the learner's, or the first k random ones on the curve."""
+        if state["placed"] is not None:
+            return np.reshape(state["placed"], (-1, 2))
+        x = np.random.default_rng(state["sample_seed"]).uniform(*X_RANGE, size=MAX_K)[:k]
+        return np.column_stack([x, Sinusoid.curve(x, amplitude, phase)])
+
+    def take_clicks(points):
+        """The learner's points after the pending clicks, and a note if one was refused."""
+        points, note = [tuple(p) for p in points], ""
+        while clicks:
+            px, py, x, y = clicks.pop(0)
+            gaps = np.hypot(*(ax.transData.transform(np.reshape(points, (-1, 2))) - (px, py)).T)
+            if gaps.size and gaps.min() <= PICK * fig.dpi / 72:
+                points.pop(int(np.argmin(gaps)))
+            elif len(points) >= MAX_K:
+                note = f"At most {MAX_K} points: click on one to remove it, or press clear. "
+            else:
+                points.append((float(np.clip(x, *X_RANGE)), float(np.clip(y, *Y_RANGE))))
+        return points, note
+
+    fig, ax = figure(width=10.2, height=4.4)  # 816 px: a JupyterLab cell beside its file browser
     ax.set(xlim=X_RANGE, ylim=Y_RANGE, xlabel="x", ylabel="y")
     true_line, = ax.plot([], [], color=COLORS["task"], lw=2.5, alpha=0.5,
                          label="true A·sin(x − ψ)")
     lines = {(name, when): ax.plot([], [], color=COLORS[name], ls=STYLES[name], lw=lw, alpha=alpha,
-                                   label=LABELS[name])[0]
+                                   label=f"{LABELS[name]} {when}")[0]
              for name in MODELS for when, lw, alpha in (("before", 1.5, 0.55), ("after", 2.4, 1.0))}
     points = ax.scatter([], [], s=40, color=COLORS["task"], edgecolor="black", zorder=5,
                         label="support points")
-    shown = [true_line, *lines.values(), points]  # the legend's order
-    legend = ax.legend(shown, [a.get_label() for a in shown], loc="upper left", fontsize=9,
-                       bbox_to_anchor=(1.01, 1.0), borderaxespad=0)
-    texts = dict(zip(lines, legend.get_texts()[1:]))  # a model line's entry, which shows its MSE
-    for text in texts.values():  # room for the longest entry that draw() writes
-        text.set_text("pretrained before (MSE 00.00)")
-    ax.set_title(" ", fontsize=10)  # room for the title that draw() writes
+    ax.legend(handles=[true_line, *lines.values(), points], loc="upper left", fontsize=9,
+              bbox_to_anchor=(1.01, 1.0), borderaxespad=0)
+    errors = ax.text(1.01, 0.5, "", transform=ax.transAxes, fontsize=9, va="top")
+    ax.text(1.01, 0.0, f"click: add a point (up to {MAX_K})\nclick a point: remove it",
+            transform=ax.transAxes, fontsize=9, va="bottom", color="0.35")
+    ax.set_title(" ", fontsize=11)  # room for the title that draw() writes
     fig.tight_layout()
-    for artist in (*shown, legend, ax.title):  # what draw() changes, drawn over a cached picture
-        artist.set_animated(True)
+    for artist in (true_line, *lines.values(), points, errors, ax.title):  # what draw() changes,
+        artist.set_animated(True)  # drawn over a cached picture of the rest
 
     def draw(amplitude, phase, k, steps):
-        x, curves = fits(amplitude, phase, k, state["sample_seed"])
+        state["placed"], note = (take_clicks(support(amplitude, phase, k)) if clicks
+                                 else (state["placed"], ""))
+        xy = support(amplitude, phase, k)
+        curves = fits(tuple(xy.ravel()))
+        placed, n = state["placed"] is not None, len(xy)
+        controls["k"].disabled = placed
         truth = Sinusoid.curve(X_GRID[:, 0], amplitude, phase)
         true_line.set_data(X_GRID[:, 0], truth)
-        points.set_offsets(np.column_stack([x, Sinusoid.curve(x, amplitude, phase)]))
+        points.set_offsets(xy)
         report = []
         for name, predictions in curves.items():
-            mse = {}
             for when, s in (("before", 0), ("after", steps)):
-                mse[when] = np.mean((predictions[s] - truth) ** 2)
                 lines[name, when].set_data(X_GRID[:, 0], predictions[s])
-                texts[name, when].set_text(f"{LABELS[name]} {when} (MSE {mse[when]:.2f})")
-            report.append(f"{LABELS[name]}: MSE {mse['before']:.2f} → {mse['after']:.2f}")
-        ax.set_title(f"A = {amplitude:.2f}, ψ = {phase:.2f}: K = {k} points, {steps} step(s) of "
-                     f"SGD (α = {LR})", fontsize=11)
-        return f"MSE over x ∈ [−5, 5] before → after {steps} step(s): " + "; ".join(report)
+            before, after = np.mean((predictions[[0, steps]] - truth) ** 2, axis=1)
+            report.append(f"{LABELS[name]} {before:.2f} → {after:.2f}")
+        errors.set_text("MSE over x ∈ [−5, 5],\nbefore → after:\n" + "\n".join(report))
+        whose = f"your {n} point{'s' * (n != 1)}" if placed else f"K = {k} random points"
+        ax.title.set_text(f"A = {amplitude:.2f}, ψ = {phase:.2f}: {whose}, {steps} step(s) of "
+                          f"SGD (α = {LR})")  # not set_title, which changes unanimated artists
+        if not n:
+            return note + (f"No support points: click in the plot to place up to {MAX_K}, or "
+                           "press random points.")
+        against = (f" against the true curve of A = {amplitude:.2f}, ψ = {phase:.2f} (your "
+                   "points stay put; K counts only for random points)" if placed else "")
+        return (f"{note}MSE{against} over x ∈ [−5, 5] before → after {steps} step(s): "
+                + "; ".join(report))
 
-    def new_samples(demo):
-        state["sample_seed"] = int(seeds.integers(2**31))
+    def press(event):
+        if event.inaxes is not ax or event.dblclick:  # outside the plot, on the legend beside
+            return False  # it, or a double click's third event (its two clicks came before)
+        clicks.append((event.x, event.y, event.xdata, event.ydata))
+        return True  # the next draw takes it in (Demo draws again after a running draw)
+
+    def random_points(demo):
+        state["sample_seed"], state["placed"] = int(seeds.integers(2**31)), None
+        demo.refresh()
+
+    def clear(demo):
+        state["placed"] = []
         demo.refresh()
 
     late = {"continuous_update": False}
@@ -167,9 +217,10 @@ def sinusoid_fit(amplitude=2.0, phase=np.pi / 2, k=5, steps=1, seed=0):
                         "phase": ("phase ψ", phase, 0.0, np.pi, 0.01, late),
                         "k": ("support points K", k, 1, MAX_K, 1, late),
                         "steps": ("gradient steps", steps, 0, MAX_STEPS, 1)})
-    demo = Demo(fig, draw, controls, buttons={"new random samples": new_samples},
-                title="Fine-tuning a pretrained and a MAML network on K points "
-                      "(faint: before, bold: after)")
-    for button in demo.buttons.values():  # the whole label, never "new random sam…"
+    demo = Demo(fig, draw, controls, buttons={"random points": random_points, "clear": clear},
+                title="Fine-tuning a pretrained and a MAML network on the support points: click "
+                      "to add or remove one (faint: before, bold: after)", clickable=[ax])
+    demo.on("button_press_event", press)
+    for button in demo.buttons.values():  # the whole label, never "random poi…"
         button.layout = widgets.Layout(width="auto")
     return demo

@@ -49,11 +49,13 @@ JS_STATE = """() => {
     return {status: indicator ? indicator.getAttribute('data-status') : null,
             queued: prompts.filter(p => p.includes('*')).length};
 }"""
-# A signature of every image in an output area: a string hash of each src (the PNG as a data URL).
-JS_IMAGES = """area => [...area.querySelectorAll('img')].map(img => {
+# A signature of every picture in an output area: a string hash of each image's src (the PNG as a data
+# URL) and of each canvas's pixels (an ipympl figure draws on a canvas).
+JS_IMAGES = """area => [...area.querySelectorAll('img')].map(img => img.src)
+    .concat([...area.querySelectorAll('canvas')].map(c => c.toDataURL())).map(src => {
     let h = 0;
-    for (let i = 0; i < img.src.length; i++) h = (h * 31 + img.src.charCodeAt(i)) | 0;
-    return img.src.length + ':' + h;
+    for (let i = 0; i < src.length; i++) h = (h * 31 + src.charCodeAt(i)) | 0;
+    return src.length + ':' + h;
 }).join(',')"""
 JS_WIDGET_OUTPUTS = """() => [...document.querySelectorAll('.jp-OutputArea-output')]
     .filter(o => o.querySelector(':scope > .jupyter-widgets')).length"""
@@ -110,6 +112,17 @@ def wait_until_finished(page, timeout):
             raise AssertionError(f"the notebook did not finish within {timeout} s (last state {state})")
         quiet = quiet + 1 if state["status"] == "idle" and state["queued"] == 0 else 0
         time.sleep(POLL * 2)
+
+
+def run_notebook(page, lab, name):
+    """Open the notebook ``name`` with a fresh kernel, clear its stored outputs and Run All Cells."""
+    page.goto(f"{lab.url}lab/tree/{name}?reset")
+    wait_for_kernel(page, lab, name)
+    page.click(".jp-SideBar.jp-mod-left .lm-TabBar-tab.lm-mod-current")  # fold the file browser away
+    run_menu_command(page, "Edit", "editmenu:clear-all")  # stored outputs and counts must not count
+    run_menu_command(page, "Run", "runmenu:run-all")
+    time.sleep(1)
+    wait_until_finished(page, RUN_TIMEOUT)
 
 
 def saved_notebook(page, path):
@@ -175,7 +188,8 @@ def press_and_watch(page, area, key):
         if now and now != before:  # (no image at all: between clearing the output and the new picture)
             return "changed", time.monotonic() - start
         time.sleep(POLL / 5)
-    redrawn = area.evaluate("a => a.querySelector('img:not([data-seen])') !== null")
+    # a new image element, or a canvas (redrawn in place: whether it was cannot be told)
+    redrawn = area.evaluate("a => a.querySelector('img:not([data-seen]), canvas') !== null")
     return ("same" if redrawn else None), SLIDER_TIMEOUT
 
 
@@ -266,13 +280,7 @@ def test_notebook_in_jupyterlab(name, lab, browser, artifacts, summary):
     page.on("pageerror", lambda error: page_errors.append(str(error)))
     started, log_start = time.monotonic(), lab.log.stat().st_size
     try:
-        page.goto(f"{lab.url}lab/tree/{name}?reset")
-        wait_for_kernel(page, lab, name)
-        page.click(".jp-SideBar.jp-mod-left .lm-TabBar-tab.lm-mod-current")  # fold the file browser away
-        run_menu_command(page, "Edit", "editmenu:clear-all")  # stored outputs and counts must not count
-        run_menu_command(page, "Run", "runmenu:run-all")
-        time.sleep(1)
-        wait_until_finished(page, RUN_TIMEOUT)
+        run_notebook(page, lab, name)
         ran = time.monotonic() - started
         notebook = saved_notebook(page, path)
         cells = page.query_selector_all(".jp-Notebook .jp-Cell")
@@ -296,5 +304,94 @@ def test_notebook_in_jupyterlab(name, lab, browser, artifacts, summary):
     finally:
         if not any(artifacts.glob(f"{Path(name).stem}*.png")):
             page.screenshot(path=str(artifacts / f"{Path(name).stem}-failed.png"))
+        context.close()
+        lab.shut_down_sessions()
+
+
+# --- The mouse on the figures (issue 19): helpers for any notebook's figure, and the drag on 01 ---
+
+def figure_output(page, code):
+    """The output area of the (first) code cell whose source is ``code``, showing an ipympl figure."""
+    for cell in page.query_selector_all(".jp-Notebook .jp-CodeCell"):
+        editor = cell.query_selector(".jp-InputArea-editor")  # none where the input is hidden
+        if editor is not None and editor.inner_text().strip() == code.strip():
+            area = cell.query_selector(".jp-OutputArea-output:has(.jupyter-matplotlib)")
+            assert area is not None, f"the cell {code!r} shows no ipympl figure"
+            return area
+    raise AssertionError(f"no code cell {code!r}")
+
+
+def page_point(area, fig, ax, x, y):
+    """The page position of data point (x, y) of axes ``ax`` of ``fig``, a headless copy of the figure
+    that ``area`` shows (same size and layout): for page.mouse."""
+    area.scroll_into_view_if_needed()
+    box = area.query_selector(".jupyter-matplotlib-canvas-div canvas").bounding_box()
+    px, py = ax.transData.transform((x, y))
+    return box["x"] + px * box["width"] / fig.bbox.width, box["y"] + box["height"] * (1 - py / fig.bbox.height)
+
+
+def wait_for_picture_change(area, before, timeout=SLIDER_TIMEOUT):
+    """Wait until the pictures in ``area`` differ from the signature ``before``; the new signature."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        now = area.evaluate(JS_IMAGES)
+        if now and now != before:
+            return now
+        time.sleep(POLL / 5)
+    raise AssertionError(f"the figure did not change within {timeout} s")
+
+
+def mouse_drag(page, points, steps=5):
+    """Press the left button at the first page point, move through the others, release at the last."""
+    page.mouse.move(*points[0])
+    page.mouse.down()
+    for point in points[1:]:
+        page.mouse.move(*point, steps=steps)
+    page.mouse.up()
+
+
+def message_of(area):
+    """The text of the demo's message line (the last HTML widget of the output)."""
+    return area.query_selector_all(".widget-html")[-1].inner_text()
+
+
+def slider_readouts(area):
+    return [r.inner_text() for r in area.query_selector_all(".widget-readout")]
+
+
+@pytest.mark.parametrize("name", ["01_maml.ipynb"], ids=["01_maml"])
+def test_dragging_theta_on_01_meta_loss_landscape(name, lab, browser, summary):
+    """Dragging θ with the mouse on the summed meta-loss panel moves θ there: the picture and the
+    readout change, the θ sliders follow, and no error is shown."""
+    from mamlkit.demos.landscapes import meta_loss_landscape
+
+    twin = meta_loss_landscape()  # the same figure, headless: where its axes are
+    ax = twin.fig.axes[0]
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    page.set_default_timeout(30_000)
+    try:
+        run_notebook(page, lab, name)
+        area = figure_output(page, "landscapes.meta_loss_landscape()")
+        before, said = area.evaluate(JS_IMAGES), message_of(area)
+        assert "At θ = (0.35, 0.55)" in said, said
+        start = time.monotonic()
+        mouse_drag(page, [page_point(area, twin.fig, ax, 0.35, 0.55), page_point(area, twin.fig, ax, 0.6, 0.3),
+                          page_point(area, twin.fig, ax, 0.8, 0.2)])
+        wait_for_picture_change(area, before)
+        deadline = time.monotonic() + SLIDER_TIMEOUT
+        while "At θ = (0.80, 0.20)" not in message_of(area) and time.monotonic() < deadline:
+            time.sleep(POLL / 5)
+        elapsed = time.monotonic() - start
+        now = message_of(area)
+        at = re.search(r"At θ = \(([\d.]+), ([\d.]+)\)", now)
+        readouts = slider_readouts(area)[1:3]  # after k: θ: a and θ: b
+        for shown in (at.groups(), readouts):  # a pixel is about 0.004 in a or b
+            assert abs(float(shown[0]) - 0.8) < 0.015 and abs(float(shown[1]) - 0.2) < 0.015, (now, readouts)
+        assert not area.evaluate(JS_DEMO_ERRORS)
+        summary.append(f"{name}: a drag of θ on the meta-loss landscape redrew it and its readout "
+                       f"({elapsed:.2f} s from the press to the final readout)")
+    finally:
+        twin.fig.clear()
         context.close()
         lab.shut_down_sessions()

@@ -8,9 +8,9 @@ the learner's function must agree on); ``rtol`` and ``atol`` are optional.
 """
 import numpy as np
 
-from . import lesson00, lesson01, lesson02, lesson03, lesson04, lesson05, lesson06
+from . import lesson00, lesson01, lesson02, lesson03, lesson04, lesson05, lesson06, lesson07
 
-LESSONS = (lesson00, lesson01, lesson02, lesson03, lesson04, lesson05, lesson06)
+LESSONS = (lesson00, lesson01, lesson02, lesson03, lesson04, lesson05, lesson06, lesson07)
 ANSWERS = {name: entry for lesson in LESSONS for name, entry in lesson.ANSWERS.items()}
 
 

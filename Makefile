@@ -1,5 +1,6 @@
 # make lab  : set everything up and open the course in JupyterLab (PORT=8888 by default)
 # make test : set everything up and run every test (library, widgets, notebooks under nbval, browser)
+# make student / make site : the student edition in student/, the course as a website in site/
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
@@ -16,7 +17,7 @@ export MALLOC_TOP_PAD_        := 67108864
 export MALLOC_MMAP_THRESHOLD_ := 16777216
 FIRST  := 00_few_shot_sinusoids.ipynb
 
-.PHONY: setup lab test browser-deps clean
+.PHONY: setup lab test browser-deps clean student site
 
 # Re-install only when the package list changes; `pip install -e` means code edits need no reinstall.
 $(STAMP): pyproject.toml
@@ -44,5 +45,13 @@ test: setup browser-deps
 lab: setup
 	cd notebooks && ../$(BIN)/jupyter lab --ip=127.0.0.1 --port=$(PORT) $(ROOT_FLAG) $(if $(DISPLAY),,--no-browser) $(FIRST)
 
+# The student edition (solutions out, outputs cleared) and the course as a static website, built
+# from the notebooks on demand (both gitignored; see the README's section for instructors).
+student: setup
+	$(BIN)/python tools/student.py student
+
+site: setup
+	$(BIN)/python tools/website.py site
+
 clean:
-	rm -rf $(VENV) *.egg-info test-artifacts
+	rm -rf $(VENV) *.egg-info test-artifacts student site

@@ -64,6 +64,18 @@ def alone_in(directory, notebook):
     return Path(shutil.copy2(notebook, directory))
 
 
+def execution_failure(notebook, folder):
+    """Run ``notebook`` in place in a fresh kernel working in ``folder``: None, or the error's text
+    without colour codes (returned, not raised, so that a report needs no exception chain)."""
+    client = NotebookClient(notebook, timeout=CELL_TIMEOUT, kernel_name="python3",
+                            resources={"metadata": {"path": str(folder)}})
+    try:
+        client.execute()
+    except CellExecutionError as err:
+        return ANSI.sub("", str(err))
+    return None
+
+
 def test_there_are_notebooks():
     assert NOTEBOOKS, f"no notebooks found in {NOTEBOOK_DIR}"
 
@@ -76,14 +88,8 @@ def test_runs_alone_and_twice_alike(path, tmp_path):
     twice = nbformat.v4.new_notebook(metadata=notebook.metadata, cells=[  # new ids, no outputs
         nbformat.v4.new_code_cell(cell.source, metadata=copy.deepcopy(cell.metadata))
         for _run in (1, 2) for _, cell in code])
-    client = NotebookClient(twice, timeout=CELL_TIMEOUT, kernel_name="python3",
-                            resources={"metadata": {"path": str(tmp_path)}})
-    failure = None
-    try:
-        client.execute()
-    except CellExecutionError as err:
-        failure = ANSI.sub("", str(err))
-    if failure is not None:  # (outside the except block: the report needs no exception chain)
+    failure = execution_failure(twice, tmp_path)
+    if failure is not None:
         failed = next((k for k, cell in enumerate(twice.cells)
                        if any(o.output_type == "error" for o in cell.get("outputs", []))), 0)
         run = ("alone in a fresh kernel" if failed < len(code)

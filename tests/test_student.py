@@ -8,18 +8,15 @@ from pathlib import Path
 
 import nbformat
 import pytest
-from nbclient import NotebookClient
-from nbclient.exceptions import CellExecutionError
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tools"))
 import course  # noqa: E402
 import launch_cell  # noqa: E402
 import student  # noqa: E402
+from test_notebook_independence import execution_failure  # noqa: E402
 
 NOTEBOOKS = course.notebooks()
-CELL_TIMEOUT = 600  # seconds; a notebook takes well under a minute
-ANSI = re.compile(r"\x1b\[[0-9;]*m")
 
 
 @pytest.fixture(scope="module")
@@ -142,13 +139,7 @@ def test_a_student_notebook_runs_and_every_exercise_says_not_done_yet(name, edit
     """A fresh kernel, no error allowed; each check prints "[name] not done yet", none
     "correct."."""
     notebook = nbformat.reads(course.dumps(edition[name]), as_version=4)
-    client = NotebookClient(notebook, timeout=CELL_TIMEOUT, kernel_name="python3",
-                            resources={"metadata": {"path": str(tmp_path)}})
-    failure = None
-    try:
-        client.execute()
-    except CellExecutionError as err:
-        failure = ANSI.sub("", str(err))
+    failure = execution_failure(notebook, tmp_path)
     if failure is not None:
         pytest.fail(f"the student's {name} does not run from top to bottom:\n{failure[-3000:]}",
                     pytrace=False)

@@ -18,15 +18,13 @@ import json
 import time
 
 import pytest
-from test_jupyterlab import (JS_CONTENT_HEIGHT, run_menu_command, wait_for_kernel,
-                             wait_until_finished)
+from test_jupyterlab import fit_window_to_notebook, run_notebook
 from test_site_in_browser import open_page, site_server  # noqa: F401 - site_server is a fixture
 
 SITE_PAGE = "01_maml.html"
 # The lesson run in JupyterLab: the quickest to run (a few seconds) of those with widgets, whose
 # text is the course's (run, so that the widgets are drawn: a notebook only opened shows none).
 LESSON = "00_few_shot_sinusoids.ipynb"
-RUN_TIMEOUT = 300  # s
 MAX_HEIGHT = 32_000  # px: the window, made as tall as the notebook
 JS_WIDGETS = "() => document.querySelectorAll('.jp-OutputArea-output > .jupyter-widgets').length"
 # The rules whose violations the course can commit, and where in JupyterLab its own text is: alt
@@ -152,12 +150,8 @@ def test_a_site_page_has_no_accessibility_violation(site_server, browser, artifa
 
 def show_all_cells(page):
     """Make the window as tall as the notebook: axe checks the contrast of visible text only."""
-    scroller = ".jp-NotebookPanel:not(.lm-mod-hidden) .jp-WindowedPanel-outer"
-    height = page.eval_on_selector(scroller, JS_CONTENT_HEIGHT)
-    chrome = page.viewport_size["height"] - page.eval_on_selector(scroller, "e => e.clientHeight")
-    page.set_viewport_size({"width": 1280, "height": min(height + chrome, MAX_HEIGHT)})
+    scroller, _ = fit_window_to_notebook(page, MAX_HEIGHT)
     page.eval_on_selector(scroller, "e => { e.scrollTop = 0; }")
-    time.sleep(1)  # let JupyterLab lay the taller window out
 
 
 def test_a_lesson_in_jupyterlab_has_no_accessibility_violation_of_its_own(lab, browser, artifacts,
@@ -168,11 +162,7 @@ def test_a_lesson_in_jupyterlab_has_no_accessibility_violation_of_its_own(lab, b
     page = context.new_page()
     page.set_default_timeout(30_000)
     try:
-        page.goto(f"{lab.url}lab/tree/{LESSON}?reset")
-        wait_for_kernel(page, lab, LESSON)
-        run_menu_command(page, "Run", "runmenu:run-all")
-        time.sleep(1)
-        wait_until_finished(page, RUN_TIMEOUT)
+        run_notebook(page, lab, LESSON)
         time.sleep(2)  # the last widget views and typeset maths
         show_all_cells(page)
         summary.append(f"JupyterLab {LESSON}: {page.evaluate(JS_WIDGETS)} widget views on the page")

@@ -11,7 +11,7 @@ import time
 import numpy as np
 
 from mamlkit.demos import sinusoid
-from test_jupyterlab import RUN_TIMEOUT, run_menu_command, wait_for_kernel, wait_until_finished
+from test_jupyterlab import run_notebook
 
 NAME = "00_few_shot_sinusoids.ipynb"
 TIMEOUT = 20  # s: the picture and the readout have changed after a click
@@ -57,11 +57,7 @@ def test_clicking_on_lesson_00s_figure_places_and_removes_a_point(lab, browser, 
     page = context.new_page()
     page.set_default_timeout(30_000)
     try:
-        page.goto(f"{lab.url}lab/tree/{NAME}?reset")
-        wait_for_kernel(page, lab, NAME)
-        run_menu_command(page, "Run", "runmenu:run-all")
-        time.sleep(1)
-        wait_until_finished(page, RUN_TIMEOUT)
+        run_notebook(page, lab, NAME)
         area = page.wait_for_selector(DEMO)
         area.scroll_into_view_if_needed()
         area.query_selector("button:text-is('clear')").click()

@@ -253,15 +253,22 @@ def server_log_problems(log, start):
     return [f"the server log ({log}) got a traceback during this notebook:\n{text[found:found + 2000]}"]
 
 
-def screenshot(page, folder, stem):
-    """The whole notebook in images of at most MAX_SHOT px height: the window made as tall as the notebook
-    (stem.png), or for a very long notebook one image per screenful (stem-1.png, stem-2.png, ...)."""
+def fit_window_to_notebook(page, max_height):
+    """Make the window as tall as the open notebook (at most ``max_height`` px): (its scroller's
+    selector, the notebook's height)."""
     scroller = ".jp-NotebookPanel:not(.lm-mod-hidden) .jp-WindowedPanel-outer"
     height = page.eval_on_selector(scroller, JS_CONTENT_HEIGHT)
     # the window's height less the notebook's: menus, toolbar, status bar
     chrome = page.viewport_size["height"] - page.eval_on_selector(scroller, "e => e.clientHeight")
-    page.set_viewport_size({"width": 1280, "height": min(height + chrome, MAX_SHOT)})
+    page.set_viewport_size({"width": 1280, "height": min(height + chrome, max_height)})
     time.sleep(1)  # let JupyterLab lay the taller window out
+    return scroller, height
+
+
+def screenshot(page, folder, stem):
+    """The whole notebook in images of at most MAX_SHOT px height: the window made as tall as the notebook
+    (stem.png), or for a very long notebook one image per screenful (stem-1.png, stem-2.png, ...)."""
+    scroller, height = fit_window_to_notebook(page, MAX_SHOT)
     visible = page.eval_on_selector(scroller, "e => e.clientHeight")
     pages = -(-height // visible)
     for k in range(pages):
